@@ -1,0 +1,127 @@
+// `RunMain` is the standard command line of a connector program: it parses
+// the flags below, runs the input on the embedded runtime into a JSON-lines
+// sink, shows live progress and returns the process exit status.
+//
+//   int main(int argc, char** argv) {
+//     MyInput input;
+//     return inlet::RunMain(argc, argv, input);
+//   }
+//
+// Flags (dashes and underscores are interchangeable):
+//   --workers=N                worker threads (default 1)
+//   --epoch-interval=DURATION  e.g. 500ms, 10s (default 10s)
+//   --slow-poll-threshold=DURATION  (default 100ms)
+//   --output=PATH              JSON lines to PATH; "-" is stdout (default -)
+//   --progress=auto|always|never  live progress line on stderr; "auto" shows
+//                              it when stderr is a terminal (default auto)
+//   --help                     the flags, then exit
+// Positional arguments go to the input factory, when one is given.
+//
+// SIGINT and SIGTERM stop the run in order: the current epoch is closed,
+// every partition is closed, and the exit status is 0. A second signal exits
+// at once. Exit status: 0 success, 1 the run failed, 2 bad command line.
+// A one-line summary is printed on stderr at the end.
+//
+// Flags are Abseil flags: a program may define its own with ABSL_FLAG and
+// read them in its input factory, which runs after parsing.
+
+#ifndef INLET_RUN_MAIN_H_
+#define INLET_RUN_MAIN_H_
+
+#include <concepts>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "inlet/json_lines_sink.h"
+#include "inlet/run.h"
+#include "inlet/run_options.h"
+#include "inlet/sink.h"
+
+namespace inlet {
+namespace internal {
+
+struct MainConfig {
+  RunOptions run;
+  std::string output;
+  bool show_progress = false;
+  std::vector<std::string> args;  // Positional arguments.
+};
+
+// Parses the command line. Exits the process for --help and for flag errors.
+absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv);
+
+// Prints `status` as "<program>: error: ..." and returns the exit status.
+int ReportMainError(const absl::Status& status, int exit_status);
+
+// One run of RunMain: turns SIGINT/SIGTERM into an orderly stop, shows the
+// progress line and prints the summary.
+class MainSession {
+ public:
+  explicit MainSession(MainConfig config);
+  ~MainSession();
+  MainSession(const MainSession&) = delete;
+  MainSession& operator=(const MainSession&) = delete;
+
+  const RunOptions& options() const { return config_.run; }
+  const std::string& output() const { return config_.output; }
+  // Prints the summary or the error; returns the exit status.
+  int Finish(const absl::StatusOr<RunReport>& report);
+
+ private:
+  struct Impl;
+  MainConfig config_;
+  std::unique_ptr<Impl> impl_;
+};
+
+template <class Input>
+int RunMainWithConfig(MainConfig config, Input& input) {
+  using T = typename Input::Item;
+  std::unique_ptr<Sink<T>> sink;
+  if (config.output == "-") {
+    sink = std::make_unique<JsonLinesSink<T>>();
+  } else {
+    absl::StatusOr<std::unique_ptr<JsonLinesSink<T>>> file = JsonLinesSink<T>::Open(config.output);
+    if (!file.ok()) return ReportMainError(file.status(), 2);
+    sink = *std::move(file);
+  }
+  MainSession session(std::move(config));
+  return session.Finish(Run(input, *sink, session.options()));
+}
+
+}  // namespace internal
+
+// Runs `input` (a PartitionedInput or a DynamicInput) with the standard
+// command line. Positional arguments are rejected.
+template <class Input>
+  requires requires { typename Input::Item; }
+int RunMain(int argc, char** argv, Input& input) {
+  absl::StatusOr<internal::MainConfig> config = internal::ParseMainFlags(argc, argv);
+  if (!config.ok()) return internal::ReportMainError(config.status(), 2);
+  if (!config->args.empty()) {
+    return internal::ReportMainError(
+        absl::InvalidArgumentError("unexpected argument \"" + config->args.front() + "\""), 2);
+  }
+  return internal::RunMainWithConfig(*std::move(config), input);
+}
+
+// Runs the input made by `make_input(args)` with the standard command line;
+// `args` are the positional arguments. `make_input` returns
+// `absl::StatusOr<std::unique_ptr<Input>>`; an error is reported as a bad
+// command line (exit status 2).
+template <class MakeInput>
+  requires std::invocable<MakeInput&, const std::vector<std::string>&>
+int RunMain(int argc, char** argv, MakeInput make_input) {
+  absl::StatusOr<internal::MainConfig> config = internal::ParseMainFlags(argc, argv);
+  if (!config.ok()) return internal::ReportMainError(config.status(), 2);
+  auto input = make_input(config->args);
+  if (!input.ok()) return internal::ReportMainError(input.status(), 2);
+  return internal::RunMainWithConfig(*std::move(config), **input);
+}
+
+}  // namespace inlet
+
+#endif  // INLET_RUN_MAIN_H_

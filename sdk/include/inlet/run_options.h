@@ -1,0 +1,75 @@
+// Options and results of one run of the embedded runtime (`inlet::Run`).
+
+#ifndef INLET_RUN_OPTIONS_H_
+#define INLET_RUN_OPTIONS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+namespace inlet {
+
+// A live view of a run, handed to `RunOptions::on_progress`.
+struct RunProgress {
+  int64_t items = 0;         // Items written to the sink so far.
+  int live_partitions = 0;   // Partitions (or dynamic sources) not yet ended.
+  int64_t epoch = 0;         // The epoch in progress; the first is 1.
+  absl::Duration elapsed = {};  // Wall time since the run started.
+};
+
+struct RunOptions {
+  // Names the input in messages and, with recovery, in the store.
+  // Default: "input".
+  std::string step_id = "input";
+
+  // Number of worker threads. Partitions are spread over them by a
+  // deterministic balanced rule; a dynamic input builds one source each.
+  // Default: 1.
+  int workers = 1;
+
+  // Time between epoch closes. At each close every live partition is
+  // snapshotted and the sink flushed. Default: 10 seconds (as Bytewax).
+  absl::Duration epoch_interval = absl::Seconds(10);
+
+  // A `NextBatch` call that runs longer than this is reported once per
+  // partition on stderr and in `RunReport::warnings`. Default: 100 ms.
+  absl::Duration slow_poll_threshold = absl::Milliseconds(100);
+
+  // Requests an orderly stop: the current epoch is closed and committed,
+  // every partition is closed and `Run` returns OK. Default: never.
+  std::stop_token stop = {};
+
+  // Called from the coordinating thread every `progress_interval` while the
+  // run lasts. Must return quickly. Default: none.
+  std::function<void(const RunProgress&)> on_progress = nullptr;
+  absl::Duration progress_interval = absl::Milliseconds(250);
+};
+
+// What a finished run did.
+struct RunReport {
+  int64_t items = 0;    // Items written to the sink.
+  int64_t batches = 0;  // Non-empty batches written to the sink.
+  int64_t epochs = 0;   // Epochs closed, including the final one.
+  absl::Duration wall_time = {};
+  // Items read from each partition, keyed by partition name ("worker-N"
+  // for the sources of a dynamic input).
+  std::map<std::string, int64_t> partition_items;
+  // The resume state of every partition as of the last closed epoch.
+  // Empty for a dynamic input.
+  std::map<std::string, nlohmann::json> snapshots;
+  // Warnings raised during the run (also printed on stderr), such as slow
+  // `NextBatch` calls.
+  std::vector<std::string> warnings;
+  // True when the run ended because `RunOptions::stop` was requested.
+  bool stopped = false;
+};
+
+}  // namespace inlet
+
+#endif  // INLET_RUN_OPTIONS_H_

@@ -1,0 +1,497 @@
+// The embedded runtime: worker threads that poll their partitions when due,
+// and a coordinating thread (the caller of `Run`) that closes epochs,
+// reports progress and handles stop requests and errors.
+//
+// Epoch close is a short barrier: the coordinator asks for it, every running
+// worker snapshots its live partitions between two polls and waits, the
+// coordinator flushes the sink and commits the snapshots, then releases the
+// workers. So every committed snapshot set matches exactly what the sink holds.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "inlet/internal/erased_input.h"
+#include "inlet/run_options.h"
+#include "partition_assignment.h"
+
+namespace inlet::internal {
+namespace {
+
+constexpr absl::Duration kEmptyBatchCooldown = absl::Milliseconds(1);
+
+// Runs one user method; an exception becomes a status. Either way an error
+// message is prefixed with where it happened: `step "s" partition "p": Method`.
+template <class F>
+auto Guarded(const std::string& where, absl::string_view method, F&& call) -> decltype(call()) {
+  using Result = decltype(call());
+  auto with_context = [&](absl::StatusCode code, absl::string_view message) -> Result {
+    return absl::Status(code, absl::StrCat(where, ": ", method, ": ", message));
+  };
+  try {
+    Result result = call();
+    if constexpr (std::is_same_v<Result, absl::Status>) {
+      if (!result.ok()) return with_context(result.code(), result.message());
+    } else {
+      if (!result.ok()) return with_context(result.status().code(), result.status().message());
+    }
+    return result;
+  } catch (const std::exception& e) {
+    return with_context(absl::StatusCode::kUnknown, absl::StrCat("exception: ", e.what()));
+  } catch (...) {
+    return with_context(absl::StatusCode::kUnknown, "exception of unknown type");
+  }
+}
+
+// Runs a user method that returns no status, turning an exception into one.
+template <class F>
+absl::Status GuardedVoid(const std::string& where, absl::string_view method, F&& call) {
+  return Guarded(where, method, [&]() -> absl::Status {
+    call();
+    return absl::OkStatus();
+  });
+}
+
+std::chrono::system_clock::time_point ToChrono(absl::Time t) {
+  if (t == absl::InfiniteFuture()) return std::chrono::system_clock::time_point::max();
+  return absl::ToChronoTime(t);
+}
+
+// One partition (or dynamic source) owned by a worker.
+struct Slot {
+  std::string name = {};
+  std::string label = {};  // `step "s" partition "p"` or `step "s" worker 3`.
+  std::unique_ptr<ErasedSource> source = nullptr;
+  absl::Time due = {};
+  bool ended = false;
+  bool closed = false;
+  bool warned_slow = false;
+  int64_t items = 0;
+  int64_t batches = 0;
+  // Taken when the partition ended; committed at the next epoch close.
+  std::optional<nlohmann::json> final_state = std::nullopt;
+  bool final_state_committed = false;
+};
+
+struct alignas(64) WorkerCounters {
+  std::atomic<int64_t> items{0};
+  std::atomic<int> live{0};
+};
+
+class Runtime {
+ public:
+  Runtime(ErasedSink& sink, const RunOptions& options)
+      : sink_(sink), options_(options), step_(absl::StrCat("step \"", options.step_id, "\"")) {}
+
+  absl::StatusOr<RunReport> Run(ErasedInput& input);
+
+ private:
+  absl::Status Build(ErasedInput& input);
+  void Work(int worker);
+  // Polls `slot` once; false when the run must stop because of an error.
+  bool PollOnce(Slot& slot, WorkerCounters& counters);
+  // Snapshots live partitions and waits for the coordinator to commit epoch
+  // `epoch`. Returns false when the run failed meanwhile.
+  bool CloseEpochOnWorker(int worker, int64_t epoch);
+  void CloseAll(int worker);
+  void Fail(absl::Status status);
+  void Warn(std::string message);
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+
+  // Coordinator side. Called with `mu_` held.
+  void CloseEpoch(std::unique_lock<std::mutex>& lock);
+  RunProgress Progress(absl::Time now);
+
+  ErasedSink& sink_;
+  const RunOptions& options_;
+  const std::string step_;
+  absl::Time start_;
+  std::vector<std::vector<Slot>> slots_;  // Per worker; touched only by it.
+  std::unique_ptr<WorkerCounters[]> counters_;
+  std::atomic<bool> failed_{false};
+  // The epoch the coordinator asks workers to close; 0 when none is asked.
+  std::atomic<int64_t> closing_epoch_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // Guarded by `mu_`:
+  absl::Status error_;
+  bool stop_requested_ = false;
+  bool stopping_ = false;  // Workers close their partitions after the epoch.
+  int running_ = 0;        // Workers that have not exited.
+  int arrived_ = 0;        // Workers waiting at the current epoch barrier.
+  int64_t epoch_ = 1;      // The epoch in progress.
+  int64_t committed_epoch_ = 0;
+  std::map<std::string, nlohmann::json> pending_states_;
+  RunReport report_;
+};
+
+absl::Status Runtime::Build(ErasedInput& input) {
+  const int workers = options_.workers;
+  slots_.resize(workers);
+  if (!input.partitioned()) {
+    for (int w = 0; w < workers; ++w) {
+      Slot slot{.name = absl::StrCat("worker-", w), .label = absl::StrCat(step_, " worker ", w)};
+      absl::StatusOr<std::unique_ptr<ErasedSource>> source = Guarded(
+          slot.label, "Build",
+          [&] { return input.BuildWorker(options_.step_id, w, workers); });
+      if (!source.ok()) return source.status();
+      slot.source = *std::move(source);
+      slots_[w].push_back(std::move(slot));
+      counters_[w].live.fetch_add(1, std::memory_order_relaxed);
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::string>> parts =
+      Guarded(step_, "ListParts", [&] { return input.ListParts(); });
+  if (!parts.ok()) return parts.status();
+  if (std::optional<std::string> duplicate = FindDuplicate(*parts)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(step_, ": ListParts: partition \"", *duplicate, "\" is listed twice"));
+  }
+  // In one process every worker reaches every partition.
+  absl::StatusOr<std::vector<std::vector<std::string>>> owned =
+      AssignPartitions(std::vector<std::vector<std::string>>(workers, *parts));
+  if (!owned.ok()) return owned.status();
+  for (int w = 0; w < workers; ++w) {
+    for (const std::string& part : (*owned)[w]) {
+      Slot slot{.name = part, .label = absl::StrCat(step_, " partition \"", part, "\"")};
+      absl::StatusOr<std::unique_ptr<ErasedSource>> source =
+          Guarded(slot.label, "BuildPart",
+                  [&] { return input.BuildPart(options_.step_id, part, std::nullopt); });
+      if (!source.ok()) return source.status();
+      slot.source = *std::move(source);
+      slots_[w].push_back(std::move(slot));
+      counters_[w].live.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Runtime::Fail(absl::Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_.ok()) error_ = std::move(status);
+  failed_.store(true, std::memory_order_release);
+  cv_.notify_all();
+}
+
+void Runtime::Warn(std::string message) {
+  std::fprintf(stderr, "inlet: warning: %s\n", message.c_str());
+  std::lock_guard<std::mutex> lock(mu_);
+  report_.warnings.push_back(std::move(message));
+}
+
+bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters) {
+  const absl::Time started = absl::Now();
+  absl::StatusOr<Poll> poll = Guarded(slot.label, "NextBatch",
+                                      [&] { return slot.source->NextBatch(); });
+  const absl::Time finished = absl::Now();
+  if (finished - started > options_.slow_poll_threshold && !slot.warned_slow) {
+    slot.warned_slow = true;
+    Warn(absl::StrCat(slot.label, ": NextBatch took ", absl::FormatDuration(finished - started),
+                      " (slow-poll threshold ", absl::FormatDuration(options_.slow_poll_threshold),
+                      "); a source must never block: return an empty batch and use NextAwake"));
+  }
+  if (!poll.ok()) {
+    Fail(poll.status());
+    return false;
+  }
+  const size_t count = slot.source->buffered();
+  if (count > 0) {
+    absl::Status written = Guarded(slot.label, "sink Write",
+                                   [&] { return slot.source->WriteBuffered(); });
+    if (!written.ok()) {
+      Fail(written);
+      return false;
+    }
+    slot.items += static_cast<int64_t>(count);
+    ++slot.batches;
+    counters.items.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed);
+  }
+  if (*poll == Poll::kEnd) {
+    absl::StatusOr<std::optional<nlohmann::json>> state = Guarded(
+        slot.label, "Snapshot",
+        [&]() -> absl::StatusOr<std::optional<nlohmann::json>> { return slot.source->Snapshot(); });
+    if (!state.ok()) {
+      Fail(state.status());
+      return false;
+    }
+    slot.final_state = *std::move(state);
+    slot.ended = true;
+    slot.closed = true;
+    counters.live.fetch_sub(1, std::memory_order_relaxed);
+    absl::Status closed =
+        GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
+    if (!closed.ok()) {
+      Fail(closed);
+      return false;
+    }
+    return true;
+  }
+  absl::StatusOr<std::optional<absl::Time>> awake =
+      Guarded(slot.label, "NextAwake",
+              [&]() -> absl::StatusOr<std::optional<absl::Time>> {
+                return slot.source->NextAwake();
+              });
+  if (!awake.ok()) {
+    Fail(awake.status());
+    return false;
+  }
+  if (awake->has_value()) {
+    slot.due = **awake;
+  } else {
+    slot.due = count > 0 ? finished : finished + kEmptyBatchCooldown;
+  }
+  return true;
+}
+
+void Runtime::CloseAll(int worker) {
+  for (Slot& slot : slots_[worker]) {
+    if (slot.closed) continue;
+    slot.closed = true;
+    counters_[worker].live.fetch_sub(1, std::memory_order_relaxed);
+    absl::Status closed =
+        GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
+    if (!closed.ok()) {
+      if (failed()) {
+        Warn(std::string(closed.message()));
+      } else {
+        Fail(closed);
+      }
+    }
+  }
+}
+
+bool Runtime::CloseEpochOnWorker(int worker, int64_t epoch) {
+  std::vector<std::pair<std::string, nlohmann::json>> states;
+  for (Slot& slot : slots_[worker]) {
+    if (!slot.ended) {
+      absl::StatusOr<std::optional<nlohmann::json>> state =
+          Guarded(slot.label, "Snapshot",
+                  [&]() -> absl::StatusOr<std::optional<nlohmann::json>> {
+                    return slot.source->Snapshot();
+                  });
+      if (!state.ok()) {
+        Fail(state.status());
+        return false;
+      }
+      if (state->has_value()) states.emplace_back(slot.name, **state);
+    } else if (slot.final_state.has_value() && !slot.final_state_committed) {
+      states.emplace_back(slot.name, *slot.final_state);
+      slot.final_state_committed = true;
+    }
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  for (auto& [name, state] : states) pending_states_[name] = std::move(state);
+  ++arrived_;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return committed_epoch_ >= epoch || !error_.ok(); });
+  return error_.ok();
+}
+
+void Runtime::Work(int worker) {
+  std::vector<Slot>& slots = slots_[worker];
+  WorkerCounters& counters = counters_[worker];
+  int64_t closed_epoch = 0;
+  bool stop = false;
+  while (!stop) {
+    if (failed()) break;
+    const int64_t closing = closing_epoch_.load(std::memory_order_acquire);
+    if (closing > closed_epoch) {
+      if (!CloseEpochOnWorker(worker, closing)) break;
+      closed_epoch = closing;
+      std::lock_guard<std::mutex> lock(mu_);
+      stop = stopping_;
+      continue;
+    }
+    absl::Time now = absl::Now();
+    absl::Time next_due = absl::InfiniteFuture();
+    bool live = false;
+    for (Slot& slot : slots) {
+      if (slot.ended) continue;
+      if (slot.due <= now) {
+        if (!PollOnce(slot, counters)) break;
+        now = absl::Now();
+      }
+      if (!slot.ended) {
+        live = true;
+        next_due = std::min(next_due, slot.due);
+      }
+    }
+    if (failed()) break;
+    if (!live) break;
+    if (next_due > now) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, ToChrono(next_due), [&] {
+        return !error_.ok() || closing_epoch_.load(std::memory_order_acquire) > closed_epoch;
+      });
+    }
+  }
+  CloseAll(worker);
+  // Partitions that ended since the last epoch close hand their final state
+  // to the coordinator, which commits it with the next (possibly final) epoch.
+  std::vector<std::pair<std::string, nlohmann::json>> final_states;
+  for (Slot& slot : slots) {
+    if (slot.final_state.has_value() && !slot.final_state_committed) {
+      final_states.emplace_back(slot.name, *slot.final_state);
+      slot.final_state_committed = true;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [name, state] : final_states) pending_states_[name] = std::move(state);
+  --running_;
+  cv_.notify_all();
+}
+
+void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
+  const int64_t epoch = epoch_;
+  arrived_ = 0;
+  closing_epoch_.store(epoch, std::memory_order_release);
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return arrived_ >= running_ || !error_.ok(); });
+  if (!error_.ok()) return;
+  // Workers are parked at the barrier (or gone): the sink is quiescent.
+  absl::Status flushed = Guarded(step_, "sink Flush", [&] { return sink_.Flush(); });
+  if (!flushed.ok()) {
+    error_ = flushed;
+    failed_.store(true, std::memory_order_release);
+    cv_.notify_all();
+    return;
+  }
+  for (auto& [name, state] : pending_states_) report_.snapshots[name] = std::move(state);
+  pending_states_.clear();
+  report_.epochs = epoch;
+  committed_epoch_ = epoch;
+  epoch_ = epoch + 1;
+  cv_.notify_all();
+}
+
+RunProgress Runtime::Progress(absl::Time now) {
+  RunProgress progress{.epoch = epoch_, .elapsed = now - start_};
+  for (int w = 0; w < options_.workers; ++w) {
+    progress.items += counters_[w].items.load(std::memory_order_relaxed);
+    progress.live_partitions += counters_[w].live.load(std::memory_order_relaxed);
+  }
+  return progress;
+}
+
+absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
+  if (options_.workers < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RunOptions.workers must be at least 1, got ", options_.workers));
+  }
+  if (options_.epoch_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RunOptions.epoch_interval must be positive, got ",
+                     absl::FormatDuration(options_.epoch_interval)));
+  }
+  start_ = absl::Now();
+  counters_ = std::make_unique<WorkerCounters[]>(options_.workers);
+  absl::Status built = Build(input);
+  for (int w = 0; w < options_.workers && built.ok(); ++w) {
+    for (Slot& slot : slots_[w]) {
+      absl::StatusOr<std::optional<absl::Time>> awake =
+          Guarded(slot.label, "NextAwake", [&]() -> absl::StatusOr<std::optional<absl::Time>> {
+            return slot.source->NextAwake();
+          });
+      if (!awake.ok()) {
+        built = awake.status();
+        break;
+      }
+      slot.due = awake->value_or(start_);
+    }
+  }
+  if (!built.ok()) {
+    // Nothing was polled, so there is nothing to commit: close what was built.
+    failed_.store(true, std::memory_order_release);
+    for (int w = 0; w < options_.workers; ++w) CloseAll(w);
+    (void)Guarded(step_, "sink Close", [&] { return sink_.Close(); });
+    return built;
+  }
+
+  std::stop_callback on_stop(options_.stop, [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_ = true;
+    cv_.notify_all();
+  });
+  running_ = options_.workers;
+  std::vector<std::thread> threads;
+  threads.reserve(options_.workers);
+  for (int w = 0; w < options_.workers; ++w) threads.emplace_back([this, w] { Work(w); });
+
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    absl::Time next_epoch = start_ + options_.epoch_interval;
+    absl::Time next_progress = start_ + options_.progress_interval;
+    while (true) {
+      absl::Time wake = next_epoch;
+      if (options_.on_progress) wake = std::min(wake, next_progress);
+      cv_.wait_until(lock, ToChrono(wake),
+                     [&] { return running_ == 0 || !error_.ok() || stop_requested_; });
+      if (!error_.ok()) break;
+      const absl::Time now = absl::Now();
+      if (running_ == 0 || stop_requested_) {
+        stopping_ = stop_requested_ && running_ > 0;
+        report_.stopped = stop_requested_;
+        CloseEpoch(lock);
+        break;
+      }
+      if (now >= next_epoch) {
+        CloseEpoch(lock);
+        if (!error_.ok()) break;
+        next_epoch = absl::Now() + options_.epoch_interval;
+      }
+      if (options_.on_progress && now >= next_progress) {
+        RunProgress progress = Progress(now);
+        lock.unlock();
+        options_.on_progress(progress);
+        lock.lock();
+        next_progress = now + options_.progress_interval;
+      }
+    }
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  absl::Status closed = Guarded(step_, "sink Close", [&] { return sink_.Close(); });
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_.ok()) return error_;
+  if (!closed.ok()) return closed;
+  if (options_.on_progress) options_.on_progress(Progress(absl::Now()));
+  for (const std::vector<Slot>& slots : slots_) {
+    for (const Slot& slot : slots) {
+      report_.partition_items[slot.name] = slot.items;
+      report_.items += slot.items;
+      report_.batches += slot.batches;
+    }
+  }
+  report_.wall_time = absl::Now() - start_;
+  return std::move(report_);
+}
+
+}  // namespace
+
+absl::StatusOr<RunReport> RunErased(ErasedInput& input, ErasedSink& sink,
+                                    const RunOptions& options) {
+  Runtime runtime(sink, options);
+  return runtime.Run(input);
+}
+
+}  // namespace inlet::internal
