@@ -1,0 +1,112 @@
+// `FileInput` reads text files line by line (Bytewax's FileSource), one
+// partition per file, resumable at the byte after the last line handed out.
+// With `follow` it keeps reading what is appended to the files (`tail -f`).
+//
+//   inlet::FileInput input({"orders-1.txt", "orders-2.txt"}, {.follow = true});
+//
+// An item is one line without its trailing '\n', as raw bytes: a '\r' before
+// the '\n' is kept and no encoding is checked.
+//
+// Threading: as for every `PartitionedInput` (see partitioned_input.h). The
+// input object itself is not modified by `ListParts` or `BuildPart`, and the
+// sources it builds share nothing with each other.
+
+#ifndef INLET_FILE_INPUT_H_
+#define INLET_FILE_INPUT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "inlet/partitioned_input.h"
+#include "inlet/source.h"
+
+namespace inlet {
+
+// Options shared by `FileInput` and `DirectoryInput`.
+struct FileInputOptions {
+  // When false, a partition ends at the end of its file; a final line without
+  // '\n' is handed out as a line. When true, a partition never ends: at the
+  // end of the file it waits `poll_interval` and looks again, and a final
+  // line without '\n' is held back until its '\n' is written, so a snapshot
+  // never points into the middle of a line. A followed file that shrinks
+  // (truncated or rewritten in place) stops the run with an error.
+  // Default: false.
+  bool follow = false;
+
+  // In follow mode, how long a partition waits at the end of its file before
+  // looking for new data. Values below 1 ms are treated as 1 ms.
+  // Default: 100 ms.
+  absl::Duration poll_interval = absl::Milliseconds(100);
+
+  // The most lines one `NextBatch` call hands out. 0 is treated as 1.
+  // Default: 1024.
+  size_t batch_size = 1024;
+};
+
+// One file as a partition: the source `FileInput` and `DirectoryInput` build,
+// for inputs that find their files some other way.
+//
+// The state is the byte offset just after the last line handed out (0 for a
+// fresh start). `NextBatch` never blocks: each call reads at most 1 MiB from
+// the file; a line longer than that takes several calls, returning empty
+// batches with `NextAwake() == std::nullopt` until it is complete.
+//
+// Errors (the message always starts with the path):
+// - the file cannot be opened or read: the errno's code and text, e.g.
+//   NOT_FOUND `/tmp/x.txt: No such file or directory`;
+// - it is a directory: FAILED_PRECONDITION `<path>: Is a directory`; any other
+//   kind of file that is not regular (a FIFO, a device): INVALID_ARGUMENT
+//   `<path>: not a regular file`;
+// - `resume` is negative: INVALID_ARGUMENT
+//   `<path>: resume offset -1 is negative`;
+// - `resume` is beyond the end of the file (it was truncated since the
+//   snapshot): OUT_OF_RANGE `<path>: resume offset 120 is beyond the end of
+//   the file (100 bytes); was it truncated since the snapshot?`;
+// - `resume` is inside the file but not just after a '\n' (it was rewritten
+//   since the snapshot): FAILED_PRECONDITION `<path>: resume offset 5 is not
+//   at the start of a line; was the file rewritten since the snapshot?`;
+// - from `NextBatch` in follow mode, the file became shorter than what was
+//   already read: FAILED_PRECONDITION `<path>: file shrank to 3 bytes while
+//   being followed at offset 8`.
+absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSource(
+    const std::filesystem::path& path, std::optional<int64_t> resume,
+    const FileInputOptions& options = {});
+
+class FileInput final : public PartitionedInput<std::string, int64_t> {
+ public:
+  // Reads `paths`, one partition each, named by the path as given (so
+  // "a.txt" and "./a.txt" are different names; resume state is stored under
+  // the name). The files are not opened here.
+  explicit FileInput(std::vector<std::filesystem::path> paths, FileInputOptions options = {});
+
+  // Returns the paths as strings, in the order given. Fails when the list is
+  // empty (INVALID_ARGUMENT `FileInput needs at least one path`), when a
+  // path cannot be examined or is not a regular file (the path and the
+  // errno's text, as in `OpenFileSource`), or when two entries name the same
+  // file (INVALID_ARGUMENT `"a.txt" is listed twice` or
+  // `"./a.txt" and "a.txt" are the same file`).
+  absl::StatusOr<std::vector<std::string>> ListParts() override;
+
+  // Opens the file named `for_part` with `OpenFileSource`, positioned at
+  // `resume`. Fails with NOT_FOUND `"<name>" is not one of the paths
+  // FileInput was given` for any other name.
+  absl::StatusOr<std::unique_ptr<Source>> BuildPart(std::string_view step_id,
+                                                    std::string_view for_part,
+                                                    std::optional<int64_t> resume) override;
+
+ private:
+  std::vector<std::filesystem::path> paths_;
+  FileInputOptions options_;
+};
+
+}  // namespace inlet
+
+#endif  // INLET_FILE_INPUT_H_

@@ -1,0 +1,237 @@
+#include "inlet/file_input.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace inlet {
+namespace {
+
+// Bytes asked of the kernel per read.
+constexpr size_t kChunkBytes = size_t{64} << 10;
+// Bounds the work of one `NextBatch` call (documented in file_input.h).
+constexpr size_t kMaxBytesPerCall = size_t{1} << 20;
+
+absl::Status NotRegularFile(const std::string& name, mode_t mode) {
+  if (S_ISDIR(mode)) return absl::ErrnoToStatus(EISDIR, name);
+  return absl::InvalidArgumentError(absl::StrCat(name, ": not a regular file"));
+}
+
+class FileSource final : public StatefulSource<std::string, int64_t> {
+ public:
+  FileSource(std::string name, int fd, int64_t offset, const FileInputOptions& options)
+      : name_(std::move(name)),
+        fd_(fd),
+        offset_(offset),
+        read_end_(offset),
+        max_lines_(std::max<size_t>(options.batch_size, 1)),
+        follow_(options.follow),
+        poll_interval_(std::max(options.poll_interval, absl::Milliseconds(1))) {}
+
+  ~FileSource() override { Close(); }
+
+  absl::StatusOr<Poll> NextBatch(std::vector<std::string>& out) override {
+    awake_.reset();
+    size_t head = 0;  // Start of the first line not yet handed out.
+    size_t lines = 0;
+    size_t bytes_read = 0;
+    bool eof = false;
+    while (lines < max_lines_) {
+      const size_t newline = buffer_.find('\n', scan_);
+      if (newline != std::string::npos) {
+        out.emplace_back(buffer_, head, newline - head);
+        head = newline + 1;
+        scan_ = head;
+        ++lines;
+        continue;
+      }
+      scan_ = buffer_.size();
+      if (eof || bytes_read >= kMaxBytesPerCall) break;
+      absl::StatusOr<size_t> n = ReadChunk();
+      if (!n.ok()) return n.status();
+      bytes_read += *n;
+      eof = *n == 0;
+    }
+    Consume(head);
+
+    if (!eof) return Poll::kMore;
+    if (!follow_) {
+      if (!buffer_.empty()) {
+        offset_ += static_cast<int64_t>(buffer_.size());
+        out.push_back(std::move(buffer_));
+        buffer_.clear();
+        scan_ = 0;
+      }
+      return Poll::kEnd;
+    }
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return absl::ErrnoToStatus(errno, name_);
+    if (st.st_size < read_end_) {
+      return absl::FailedPreconditionError(absl::StrCat(name_, ": file shrank to ", st.st_size,
+                                                        " bytes while being followed at offset ",
+                                                        read_end_));
+    }
+    if (lines == 0) awake_ = absl::Now() + poll_interval_;
+    return Poll::kMore;
+  }
+
+  std::optional<absl::Time> NextAwake() override { return awake_; }
+
+  int64_t Snapshot() override { return offset_; }
+
+  void Close() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+
+ private:
+  // Appends up to `kChunkBytes` from the file to `buffer_`; returns how many
+  // (0 at the end of the file).
+  absl::StatusOr<size_t> ReadChunk() {
+    const size_t old_size = buffer_.size();
+    buffer_.resize(old_size + kChunkBytes);
+    ssize_t n;
+    do {
+      n = ::pread(fd_, buffer_.data() + old_size, kChunkBytes, read_end_);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      const int error = errno;
+      buffer_.resize(old_size);
+      return absl::ErrnoToStatus(error, name_);
+    }
+    buffer_.resize(old_size + static_cast<size_t>(n));
+    read_end_ += n;
+    return static_cast<size_t>(n);
+  }
+
+  // Drops the first `bytes` of `buffer_`, which have been handed out.
+  void Consume(size_t bytes) {
+    buffer_.erase(0, bytes);
+    scan_ = bytes <= scan_ ? scan_ - bytes : 0;
+    offset_ += static_cast<int64_t>(bytes);
+  }
+
+  const std::string name_;
+  int fd_;
+  // File offset of `buffer_[0]`: just after the last line handed out.
+  int64_t offset_;
+  // File offset just after `buffer_`'s last byte.
+  int64_t read_end_;
+  // Bytes of the file between `offset_` and `read_end_`, not yet handed out.
+  std::string buffer_;
+  // `buffer_[0, scan_)` holds no '\n'.
+  size_t scan_ = 0;
+  const size_t max_lines_;
+  const bool follow_;
+  const absl::Duration poll_interval_;
+  std::optional<absl::Time> awake_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSource(
+    const std::filesystem::path& path, std::optional<int64_t> resume,
+    const FileInputOptions& options) {
+  const std::string name = path.string();
+  const int64_t offset = resume.value_or(0);
+  if (offset < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": resume offset ", offset, " is negative"));
+  }
+  int fd;
+  do {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+    // rejected as not a regular file.
+    fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return absl::ErrnoToStatus(errno, name);
+  auto fail = [fd](absl::Status status) {
+    ::close(fd);
+    return status;
+  };
+
+  struct stat st;
+  if (fstat(fd, &st) != 0) return fail(absl::ErrnoToStatus(errno, name));
+  if (!S_ISREG(st.st_mode)) return fail(NotRegularFile(name, st.st_mode));
+  if (offset > st.st_size) {
+    return fail(absl::OutOfRangeError(
+        absl::StrCat(name, ": resume offset ", offset, " is beyond the end of the file (",
+                     st.st_size, " bytes); was it truncated since the snapshot?")));
+  }
+  if (offset > 0 && offset < st.st_size) {
+    char previous = 0;
+    ssize_t n;
+    do {
+      n = ::pread(fd, &previous, 1, offset - 1);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return fail(absl::ErrnoToStatus(errno, name));
+    if (n != 1 || previous != '\n') {
+      return fail(absl::FailedPreconditionError(
+          absl::StrCat(name, ": resume offset ", offset,
+                       " is not at the start of a line; was the file rewritten since the "
+                       "snapshot?")));
+    }
+  }
+  return std::make_unique<FileSource>(name, fd, offset, options);
+}
+
+FileInput::FileInput(std::vector<std::filesystem::path> paths, FileInputOptions options)
+    : paths_(std::move(paths)), options_(options) {}
+
+absl::StatusOr<std::vector<std::string>> FileInput::ListParts() {
+  if (paths_.empty()) return absl::InvalidArgumentError("FileInput needs at least one path");
+  std::vector<std::string> names;
+  names.reserve(paths_.size());
+  std::set<std::string> seen_names;
+  std::map<std::pair<dev_t, ino_t>, std::string> seen_files;
+  for (const std::filesystem::path& path : paths_) {
+    std::string name = path.string();
+    if (!seen_names.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is listed twice"));
+    }
+    struct stat st;
+    if (::stat(name.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, name);
+    if (!S_ISREG(st.st_mode)) return NotRegularFile(name, st.st_mode);
+    auto [it, inserted] = seen_files.emplace(std::make_pair(st.st_dev, st.st_ino), name);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", it->second, "\" and \"", name, "\" are the same file"));
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+absl::StatusOr<std::unique_ptr<FileInput::Source>> FileInput::BuildPart(
+    std::string_view /*step_id*/, std::string_view for_part, std::optional<int64_t> resume) {
+  const std::string name(for_part);
+  for (const std::filesystem::path& path : paths_) {
+    if (path.string() == name) return OpenFileSource(path, resume, options_);
+  }
+  return absl::NotFoundError(
+      absl::StrCat("\"", name, "\" is not one of the paths FileInput was given"));
+}
+
+}  // namespace inlet

@@ -1,0 +1,654 @@
+#include "inlet/file_input.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "inlet/run.h"
+#include "inlet/testing.h"
+
+namespace inlet {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::IsEmpty;
+using Source = StatefulSource<std::string, int64_t>;
+
+class FileInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string dir_template = ::testing::TempDir() + "inlet-file-input-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template.data()), nullptr) << dir_template;
+    dir_ = dir_template;
+  }
+
+  void TearDown() override {
+    // Restore permissions a test removed so the directory can be deleted.
+    std::error_code error;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_, error)) {
+      std::filesystem::permissions(entry.path(), std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::add, error);
+    }
+    std::filesystem::remove_all(dir_, error);
+  }
+
+  // Creates (or truncates) `name` in the test's directory with `contents`.
+  std::filesystem::path Write(const std::string& name, const std::string& contents) {
+    std::filesystem::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
+    return path;
+  }
+
+  void Append(const std::filesystem::path& path, const std::string& contents) {
+    std::ofstream(path, std::ios::binary | std::ios::app) << contents;
+  }
+
+  std::filesystem::path dir_;
+};
+
+std::unique_ptr<Source> Open(const std::filesystem::path& path,
+                             std::optional<int64_t> resume = std::nullopt,
+                             const FileInputOptions& options = {}) {
+  absl::StatusOr<std::unique_ptr<Source>> source = OpenFileSource(path, resume, options);
+  EXPECT_TRUE(source.ok()) << source.status();
+  return source.ok() ? *std::move(source) : nullptr;
+}
+
+// Polls `source` until it ends, failing the test on an error or when it does
+// not end within `max_calls` calls.
+std::vector<std::string> ReadToEnd(Source& source, int max_calls = 10000) {
+  std::vector<std::string> lines;
+  for (int call = 0; call < max_calls; ++call) {
+    std::vector<std::string> batch;
+    absl::StatusOr<Poll> poll = source.NextBatch(batch);
+    EXPECT_TRUE(poll.ok()) << poll.status();
+    if (!poll.ok()) return lines;
+    lines.insert(lines.end(), batch.begin(), batch.end());
+    if (*poll == Poll::kEnd) return lines;
+  }
+  ADD_FAILURE() << "the source did not end within " << max_calls << " calls";
+  return lines;
+}
+
+// Polls a following `source` until a call returns no line.
+std::vector<std::string> ReadAvailable(Source& source) {
+  std::vector<std::string> lines;
+  for (int call = 0; call < 10000; ++call) {
+    std::vector<std::string> batch;
+    absl::StatusOr<Poll> poll = source.NextBatch(batch);
+    EXPECT_TRUE(poll.ok()) << poll.status();
+    EXPECT_EQ(poll.value_or(Poll::kEnd), Poll::kMore) << "a followed file never ends";
+    if (!poll.ok() || batch.empty()) return lines;
+    lines.insert(lines.end(), batch.begin(), batch.end());
+  }
+  ADD_FAILURE() << "the source kept producing lines";
+  return lines;
+}
+
+int CountOpenDescriptors() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+TEST_F(FileInputTest, ReadsEveryLineInOrderWithoutNewlines) {
+  std::filesystem::path path = Write("a.txt", "alpha\nbeta\n\ngamma delta\n");
+  std::unique_ptr<Source> source = Open(path);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadToEnd(*source), ElementsAre("alpha", "beta", "", "gamma delta"));
+  EXPECT_EQ(source->Snapshot(), 24);
+  source->Close();
+}
+
+TEST_F(FileInputTest, KeepsCarriageReturns) {
+  std::filesystem::path path = Write("crlf.txt", "one\r\ntwo\r\n");
+  std::unique_ptr<Source> source = Open(path);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadToEnd(*source), ElementsAre("one\r", "two\r"));
+}
+
+TEST_F(FileInputTest, EmitsFinalLineWithoutNewlineAtEndOfFile) {
+  std::filesystem::path path = Write("partial.txt", "first\nlast");
+  std::unique_ptr<Source> source = Open(path);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadToEnd(*source), ElementsAre("first", "last"));
+  EXPECT_EQ(source->Snapshot(), 10);
+
+  std::unique_ptr<Source> resumed = Open(path, 10);
+  ASSERT_NE(resumed, nullptr);
+  EXPECT_THAT(ReadToEnd(*resumed), IsEmpty());
+}
+
+TEST_F(FileInputTest, EmptyFileEndsAtOnce) {
+  std::filesystem::path path = Write("empty.txt", "");
+  std::unique_ptr<Source> source = Open(path);
+  ASSERT_NE(source, nullptr);
+  std::vector<std::string> batch;
+  absl::StatusOr<Poll> poll = source->NextBatch(batch);
+  ASSERT_TRUE(poll.ok()) << poll.status();
+  EXPECT_EQ(*poll, Poll::kEnd);
+  EXPECT_THAT(batch, IsEmpty());
+  EXPECT_EQ(source->Snapshot(), 0);
+}
+
+TEST_F(FileInputTest, BatchHoldsAtMostBatchSizeLines) {
+  std::string contents;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 10; ++i) {
+    expected.push_back(absl::StrCat("line ", i));
+    absl::StrAppend(&contents, expected.back(), "\n");
+  }
+  std::filesystem::path path = Write("ten.txt", contents);
+  std::unique_ptr<Source> source = Open(path, std::nullopt, {.batch_size = 3});
+  ASSERT_NE(source, nullptr);
+
+  std::vector<size_t> sizes;
+  std::vector<std::string> lines;
+  for (int call = 0; call < 10; ++call) {
+    std::vector<std::string> batch;
+    absl::StatusOr<Poll> poll = source->NextBatch(batch);
+    ASSERT_TRUE(poll.ok()) << poll.status();
+    sizes.push_back(batch.size());
+    lines.insert(lines.end(), batch.begin(), batch.end());
+    if (*poll == Poll::kEnd) break;
+  }
+  EXPECT_EQ(lines, expected);
+  ASSERT_GE(sizes.size(), 4u);
+  EXPECT_THAT(std::vector<size_t>(sizes.begin(), sizes.begin() + 4), ElementsAre(3, 3, 3, 1));
+}
+
+TEST_F(FileInputTest, BatchSizeZeroMeansOneLinePerBatch) {
+  std::filesystem::path path = Write("two.txt", "a\nb\n");
+  std::unique_ptr<Source> source = Open(path, std::nullopt, {.batch_size = 0});
+  ASSERT_NE(source, nullptr);
+  std::vector<std::string> batch;
+  ASSERT_TRUE(source->NextBatch(batch).ok());
+  EXPECT_THAT(batch, ElementsAre("a"));
+}
+
+TEST_F(FileInputTest, LongLineIsReadOverSeveralBoundedCalls) {
+  const std::string long_line(3 << 20, 'x');  // Longer than one call reads.
+  std::filesystem::path path = Write("long.txt", "short\n" + long_line + "\nend\n");
+  std::unique_ptr<Source> source = Open(path);
+  ASSERT_NE(source, nullptr);
+
+  std::vector<std::string> lines;
+  int empty_batches = 0;
+  for (int call = 0; call < 100; ++call) {
+    std::vector<std::string> batch;
+    absl::StatusOr<Poll> poll = source->NextBatch(batch);
+    ASSERT_TRUE(poll.ok()) << poll.status();
+    if (batch.empty() && *poll == Poll::kMore) {
+      ++empty_batches;
+      EXPECT_EQ(source->NextAwake(), std::nullopt) << "a partial read must be resumed at once";
+    }
+    lines.insert(lines.end(), batch.begin(), batch.end());
+    if (*poll == Poll::kEnd) break;
+  }
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "short");
+  EXPECT_EQ(lines[1], long_line);
+  EXPECT_EQ(lines[2], "end");
+  EXPECT_GE(empty_batches, 1);
+}
+
+TEST_F(FileInputTest, EverySnapshotResumesWithoutGapOrDuplicate) {
+  std::string contents;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    expected.push_back(std::string(static_cast<size_t>(i % 13), 'a' + static_cast<char>(i % 26)) +
+                       absl::StrCat(i));
+    absl::StrAppend(&contents, expected.back(), "\n");
+  }
+  std::filesystem::path path = Write("lines.txt", contents);
+
+  for (size_t batch_size : {size_t{1}, size_t{7}, size_t{64}}) {
+    SCOPED_TRACE(absl::StrCat("batch_size ", batch_size));
+    const FileInputOptions options{.batch_size = batch_size};
+    std::unique_ptr<Source> source = Open(path, std::nullopt, options);
+    ASSERT_NE(source, nullptr);
+    // (snapshot, number of lines handed out before it), starting at the start.
+    std::vector<std::pair<int64_t, size_t>> snapshots = {{source->Snapshot(), 0}};
+    std::vector<std::string> lines;
+    for (int call = 0; call < 1000; ++call) {
+      std::vector<std::string> batch;
+      absl::StatusOr<Poll> poll = source->NextBatch(batch);
+      ASSERT_TRUE(poll.ok()) << poll.status();
+      lines.insert(lines.end(), batch.begin(), batch.end());
+      snapshots.emplace_back(source->Snapshot(), lines.size());
+      if (*poll == Poll::kEnd) break;
+    }
+    source->Close();
+    ASSERT_EQ(lines, expected);
+    EXPECT_GE(snapshots.size(), 100 / batch_size + 1);
+
+    for (const auto& [offset, handed_out] : snapshots) {
+      SCOPED_TRACE(absl::StrCat("resume at ", offset, " after ", handed_out, " lines"));
+      std::unique_ptr<Source> resumed = Open(path, offset, options);
+      ASSERT_NE(resumed, nullptr);
+      std::vector<std::string> rest = ReadToEnd(*resumed);
+      EXPECT_THAT(rest, ElementsAreArray(expected.begin() + static_cast<ptrdiff_t>(handed_out),
+                                         expected.end()));
+      resumed->Close();
+    }
+  }
+}
+
+TEST_F(FileInputTest, ResumeBeyondEndOfFileIsOutOfRange) {
+  std::filesystem::path path = Write("short.txt", "0123456789");
+  absl::StatusOr<std::unique_ptr<Source>> source = OpenFileSource(path, 25);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(source.status().message(),
+            path.string() +
+                ": resume offset 25 is beyond the end of the file (10 bytes); was it "
+                "truncated since the snapshot?");
+}
+
+TEST_F(FileInputTest, ResumeInsideALineIsFailedPrecondition) {
+  std::filesystem::path path = Write("lines.txt", "abc\ndef\n");
+  absl::StatusOr<std::unique_ptr<Source>> source = OpenFileSource(path, 2);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(source.status().message(),
+            path.string() +
+                ": resume offset 2 is not at the start of a line; was the file "
+                "rewritten since the snapshot?");
+}
+
+TEST_F(FileInputTest, NegativeResumeIsInvalidArgument) {
+  std::filesystem::path path = Write("lines.txt", "abc\n");
+  absl::StatusOr<std::unique_ptr<Source>> source = OpenFileSource(path, -1);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(source.status().message(), path.string() + ": resume offset -1 is negative");
+}
+
+TEST_F(FileInputTest, MissingPathIsNotFoundNamingThePath) {
+  const std::filesystem::path missing = dir_ / "missing.txt";
+  FileInput input({missing});
+  absl::StatusOr<std::vector<std::string>> parts = input.ListParts();
+  ASSERT_FALSE(parts.ok());
+  EXPECT_EQ(parts.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(parts.status().message(), missing.string() + ": No such file or directory");
+
+  absl::StatusOr<std::unique_ptr<Source>> source =
+      input.BuildPart("step", missing.string(), std::nullopt);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(source.status().message(), missing.string() + ": No such file or directory");
+}
+
+TEST_F(FileInputTest, FileRemovedAfterListPartsFailsBuildPartNamingThePath) {
+  std::filesystem::path path = Write("gone.txt", "a\n");
+  FileInput input({path});
+  ASSERT_TRUE(input.ListParts().ok());
+  std::filesystem::remove(path);
+  absl::StatusOr<std::unique_ptr<Source>> source =
+      input.BuildPart("step", path.string(), std::nullopt);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(source.status().message(), path.string() + ": No such file or directory");
+}
+
+TEST_F(FileInputTest, UnreadableFileIsPermissionDeniedNamingThePath) {
+  if (geteuid() == 0) {
+    GTEST_SKIP() << "running as root, where a mode of 000 does not prevent reading";
+  }
+  std::filesystem::path path = Write("secret.txt", "a\n");
+  ASSERT_EQ(chmod(path.c_str(), 0), 0);
+  FileInput input({path});
+  absl::StatusOr<std::unique_ptr<Source>> source =
+      input.BuildPart("step", path.string(), std::nullopt);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(source.status().message(), path.string() + ": Permission denied");
+}
+
+TEST_F(FileInputTest, DirectoryIsRejectedNamingThePath) {
+  const std::filesystem::path sub = dir_ / "sub";
+  std::filesystem::create_directory(sub);
+  FileInput input({sub});
+  absl::StatusOr<std::vector<std::string>> parts = input.ListParts();
+  ASSERT_FALSE(parts.ok());
+  EXPECT_EQ(parts.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(parts.status().message(), sub.string() + ": Is a directory");
+
+  absl::StatusOr<std::unique_ptr<Source>> source = OpenFileSource(sub, std::nullopt);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().message(), sub.string() + ": Is a directory");
+}
+
+TEST_F(FileInputTest, FifoIsRejectedWithoutWaitingForAWriter) {
+  const std::filesystem::path fifo = dir_ / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  absl::StatusOr<std::unique_ptr<Source>> source = OpenFileSource(fifo, std::nullopt);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(source.status().message(), fifo.string() + ": not a regular file");
+}
+
+TEST_F(FileInputTest, ListPartsReturnsThePathsAsGivenInOrder) {
+  std::filesystem::path b = Write("b.txt", "b\n");
+  std::filesystem::path a = Write("a.txt", "a\n");
+  FileInput input({b, a});
+  absl::StatusOr<std::vector<std::string>> parts = input.ListParts();
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  EXPECT_THAT(*parts, ElementsAre(b.string(), a.string()));
+}
+
+TEST_F(FileInputTest, DuplicatePathIsRejected) {
+  std::filesystem::path a = Write("a.txt", "a\n");
+  std::filesystem::path b = Write("b.txt", "b\n");
+  FileInput input({a, b, a});
+  absl::StatusOr<std::vector<std::string>> parts = input.ListParts();
+  ASSERT_FALSE(parts.ok());
+  EXPECT_EQ(parts.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(parts.status().message(), "\"" + a.string() + "\" is listed twice");
+}
+
+TEST_F(FileInputTest, SameFileUnderTwoNamesIsRejected) {
+  std::filesystem::path a = Write("a.txt", "a\n");
+  const std::filesystem::path dotted = dir_ / "." / "a.txt";
+  FileInput input({a, dotted});
+  absl::StatusOr<std::vector<std::string>> parts = input.ListParts();
+  ASSERT_FALSE(parts.ok());
+  EXPECT_EQ(parts.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(parts.status().message(),
+            "\"" + a.string() + "\" and \"" + dotted.string() + "\" are the same file");
+
+  const std::filesystem::path link = dir_ / "link.txt";
+  std::filesystem::create_symlink(a, link);
+  FileInput linked({link, a});
+  parts = linked.ListParts();
+  ASSERT_FALSE(parts.ok());
+  EXPECT_EQ(parts.status().message(),
+            "\"" + link.string() + "\" and \"" + a.string() + "\" are the same file");
+}
+
+TEST_F(FileInputTest, EmptyPathListIsRejected) {
+  FileInput input({});
+  absl::StatusOr<std::vector<std::string>> parts = input.ListParts();
+  ASSERT_FALSE(parts.ok());
+  EXPECT_EQ(parts.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(parts.status().message(), "FileInput needs at least one path");
+}
+
+TEST_F(FileInputTest, BuildPartRejectsANameThatIsNotAPath) {
+  std::filesystem::path a = Write("a.txt", "a\n");
+  FileInput input({a});
+  absl::StatusOr<std::unique_ptr<Source>> source = input.BuildPart("step", "other", std::nullopt);
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(source.status().message(), "\"other\" is not one of the paths FileInput was given");
+}
+
+TEST_F(FileInputTest, BuildPartReadsThePartitionFromTheResumeOffset) {
+  std::filesystem::path a = Write("a.txt", "one\ntwo\nthree\n");
+  FileInput input({a}, {.batch_size = 1});
+  absl::StatusOr<std::unique_ptr<Source>> source = input.BuildPart("step", a.string(), 4);
+  ASSERT_TRUE(source.ok()) << source.status();
+  std::vector<std::string> batch;
+  ASSERT_TRUE((*source)->NextBatch(batch).ok());
+  EXPECT_THAT(batch, ElementsAre("two"));
+  EXPECT_EQ((*source)->Snapshot(), 8);
+}
+
+TEST_F(FileInputTest, CloseReleasesTheDescriptor) {
+  std::filesystem::path path = Write("a.txt", "a\n");
+  const int before = CountOpenDescriptors();
+  std::unique_ptr<Source> source = Open(path);
+  ASSERT_NE(source, nullptr);
+  EXPECT_EQ(CountOpenDescriptors(), before + 1);
+  source->Close();
+  EXPECT_EQ(CountOpenDescriptors(), before);
+  source.reset();
+  EXPECT_EQ(CountOpenDescriptors(), before);
+}
+
+TEST_F(FileInputTest, DestroyingAnUnclosedSourceReleasesTheDescriptor) {
+  std::filesystem::path path = Write("a.txt", "a\n");
+  const int before = CountOpenDescriptors();
+  std::unique_ptr<Source> source = Open(path);
+  ASSERT_NE(source, nullptr);
+  source.reset();
+  EXPECT_EQ(CountOpenDescriptors(), before);
+}
+
+TEST_F(FileInputTest, FollowHoldsAPartialLineUntilItsNewlineArrives) {
+  std::filesystem::path path = Write("log.txt", "first\nsec");
+  const FileInputOptions options{.follow = true};
+  std::unique_ptr<Source> source = Open(path, std::nullopt, options);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("first"));
+  EXPECT_EQ(source->Snapshot(), 6);
+
+  // A snapshot taken now resumes before the partial line.
+  std::unique_ptr<Source> resumed = Open(path, source->Snapshot(), options);
+  ASSERT_NE(resumed, nullptr);
+
+  Append(path, "ond\nthi");
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("second"));
+  EXPECT_EQ(source->Snapshot(), 13);
+  Append(path, "rd\n");
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("third"));
+  EXPECT_EQ(source->Snapshot(), 19);
+
+  EXPECT_THAT(ReadAvailable(*resumed), ElementsAre("second", "third"));
+  EXPECT_EQ(resumed->Snapshot(), 19);
+}
+
+TEST_F(FileInputTest, FollowPicksUpAppendedLinesAndWaitsPollIntervalWhenIdle) {
+  std::filesystem::path path = Write("log.txt", "a\n");
+  const absl::Duration poll_interval = absl::Milliseconds(250);
+  std::unique_ptr<Source> source =
+      Open(path, std::nullopt, {.follow = true, .poll_interval = poll_interval});
+  ASSERT_NE(source, nullptr);
+  EXPECT_EQ(source->NextAwake(), std::nullopt) << "a new source is due at once";
+
+  std::vector<std::string> batch;
+  absl::StatusOr<Poll> poll = source->NextBatch(batch);
+  ASSERT_TRUE(poll.ok()) << poll.status();
+  EXPECT_EQ(*poll, Poll::kMore);
+  EXPECT_THAT(batch, ElementsAre("a"));
+  EXPECT_EQ(source->NextAwake(), std::nullopt) << "after data, poll again at once";
+
+  batch.clear();
+  const absl::Time before = absl::Now();
+  poll = source->NextBatch(batch);
+  const absl::Time after = absl::Now();
+  ASSERT_TRUE(poll.ok()) << poll.status();
+  EXPECT_EQ(*poll, Poll::kMore);
+  EXPECT_THAT(batch, IsEmpty());
+  std::optional<absl::Time> awake = source->NextAwake();
+  ASSERT_TRUE(awake.has_value());
+  EXPECT_GE(*awake, before + poll_interval);
+  EXPECT_LE(*awake, after + poll_interval);
+
+  Append(path, "b\nc\n");
+  batch.clear();
+  poll = source->NextBatch(batch);
+  ASSERT_TRUE(poll.ok()) << poll.status();
+  EXPECT_EQ(*poll, Poll::kMore);
+  EXPECT_THAT(batch, ElementsAre("b", "c"));
+  EXPECT_EQ(source->NextAwake(), std::nullopt);
+  EXPECT_EQ(source->Snapshot(), 6);
+}
+
+TEST_F(FileInputTest, FollowOnAnEmptyFileNeverEnds) {
+  std::filesystem::path path = Write("empty.txt", "");
+  std::unique_ptr<Source> source = Open(path, std::nullopt, {.follow = true});
+  ASSERT_NE(source, nullptr);
+  for (int call = 0; call < 3; ++call) {
+    std::vector<std::string> batch;
+    absl::StatusOr<Poll> poll = source->NextBatch(batch);
+    ASSERT_TRUE(poll.ok()) << poll.status();
+    EXPECT_EQ(*poll, Poll::kMore);
+    EXPECT_THAT(batch, IsEmpty());
+    EXPECT_TRUE(source->NextAwake().has_value());
+  }
+  EXPECT_EQ(source->Snapshot(), 0);
+}
+
+TEST_F(FileInputTest, FollowPollIntervalIsAtLeastOneMillisecond) {
+  std::filesystem::path path = Write("empty.txt", "");
+  std::unique_ptr<Source> source =
+      Open(path, std::nullopt, {.follow = true, .poll_interval = absl::ZeroDuration()});
+  ASSERT_NE(source, nullptr);
+  std::vector<std::string> batch;
+  const absl::Time before = absl::Now();
+  ASSERT_TRUE(source->NextBatch(batch).ok());
+  std::optional<absl::Time> awake = source->NextAwake();
+  ASSERT_TRUE(awake.has_value());
+  EXPECT_GE(*awake, before + absl::Milliseconds(1));
+}
+
+TEST_F(FileInputTest, FollowedFileThatShrinksIsAnError) {
+  std::filesystem::path path = Write("log.txt", "abc\ndef\n");
+  std::unique_ptr<Source> source = Open(path, std::nullopt, {.follow = true});
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("abc", "def"));
+  std::filesystem::resize_file(path, 3);
+  std::vector<std::string> batch;
+  absl::StatusOr<Poll> poll = source->NextBatch(batch);
+  ASSERT_FALSE(poll.ok());
+  EXPECT_EQ(poll.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(poll.status().message(),
+            path.string() + ": file shrank to 3 bytes while being followed at offset 8");
+}
+
+// End to end through the embedded runtime.
+
+class FileInputRunTest : public FileInputTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(FileInputRunTest, EveryLineArrivesExactlyOnceInFileOrder) {
+  const int workers = GetParam();
+  std::vector<std::filesystem::path> paths;
+  std::map<std::string, std::vector<std::string>> expected;  // By partition.
+  std::map<std::string, int64_t> sizes;
+  for (int file = 0; file < 5; ++file) {
+    std::string contents;
+    const std::string name = absl::StrCat("part-", file, ".txt");
+    for (int line = 0; line < 200 + 37 * file; ++line) {
+      expected[(dir_ / name).string()].push_back(absl::StrCat("file ", file, " line ", line));
+      absl::StrAppend(&contents, expected[(dir_ / name).string()].back(), "\n");
+    }
+    paths.push_back(Write(name, contents));
+    sizes[paths.back().string()] = static_cast<int64_t>(contents.size());
+  }
+
+  FileInput input(paths, {.batch_size = 16});
+  TestingSink<std::string> sink;
+  absl::StatusOr<RunReport> report = inlet::Run(input, sink, {.workers = workers});
+  ASSERT_TRUE(report.ok()) << report.status();
+
+  // Lines carry their file's name, so each file's lines can be picked out of
+  // the interleaved output; within a file the order must be kept.
+  std::map<std::string, std::vector<std::string>> received;
+  int64_t total = 0;
+  for (const std::string& line : sink.items()) {
+    const std::string file = line.substr(0, line.find(" line "));
+    const std::string path = (dir_ / absl::StrCat("part-", file.substr(5), ".txt")).string();
+    received[path].push_back(line);
+    ++total;
+  }
+  EXPECT_EQ(received, expected);
+  EXPECT_EQ(report->items, total);
+
+  std::map<std::string, int64_t> expected_counts;
+  for (const auto& [path, lines] : expected) {
+    expected_counts[path] = static_cast<int64_t>(lines.size());
+  }
+  EXPECT_EQ(report->partition_items, expected_counts);
+  for (const auto& [path, size] : sizes) {
+    ASSERT_TRUE(report->snapshots.contains(path)) << path;
+    EXPECT_EQ(report->snapshots.at(path), size) << path;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, FileInputRunTest, ::testing::Values(1, 3),
+                         [](const ::testing::TestParamInfo<int>& param_info) {
+                           return absl::StrCat(param_info.param, "Workers");
+                         });
+
+TEST_F(FileInputTest, RunInFollowModeDeliversAppendedLinesUntilStopped) {
+  std::filesystem::path a = Write("a.log", "a0\n");
+  std::filesystem::path b = Write("b.log", "");
+  FileInput input({a, b}, {.follow = true, .poll_interval = absl::Milliseconds(5)});
+  TestingSink<std::string> sink;
+  std::stop_source stop;
+  absl::StatusOr<RunReport> report;
+  std::thread run([&] {
+    report = inlet::Run(
+        input, sink,
+        {.workers = 2, .epoch_interval = absl::Milliseconds(20), .stop = stop.get_token()});
+  });
+
+  // Waits until the sink holds `count` lines or 10 s have passed.
+  auto wait_for = [&sink](size_t count) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (sink.items().size() < count && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    return sink.items().size();
+  };
+  EXPECT_EQ(wait_for(1), 1u);
+  Append(a, "a1\na2");
+  Append(b, "b0\n");
+  EXPECT_EQ(wait_for(3), 3u);
+  Append(a, "\n");
+  EXPECT_EQ(wait_for(4), 4u);
+  stop.request_stop();
+  run.join();
+
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->stopped);
+  std::vector<std::string> items = sink.items();
+  std::sort(items.begin(), items.end());
+  EXPECT_THAT(items, ElementsAre("a0", "a1", "a2", "b0"));
+  EXPECT_EQ(report->partition_items,
+            (std::map<std::string, int64_t>{{a.string(), 3}, {b.string(), 1}}));
+  ASSERT_TRUE(report->snapshots.contains(a.string()));
+  ASSERT_TRUE(report->snapshots.contains(b.string()));
+  EXPECT_EQ(report->snapshots.at(a.string()), 9);
+  EXPECT_EQ(report->snapshots.at(b.string()), 3);
+}
+
+TEST_F(FileInputTest, RunFailsNamingTheMissingPath) {
+  std::filesystem::path a = Write("a.txt", "a\n");
+  const std::filesystem::path missing = dir_ / "missing.txt";
+  FileInput input({a, missing});
+  TestingSink<std::string> sink;
+  absl::StatusOr<RunReport> report = inlet::Run(input, sink);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(report.status().message()),
+              ::testing::HasSubstr(missing.string() + ": No such file or directory"));
+}
+
+}  // namespace
+}  // namespace inlet
