@@ -75,8 +75,7 @@ TEST(PartitionAssignmentTest, UsesTheUnionAndOnlyWorkersThatListedAPartition) {
 
 TEST(PartitionAssignmentTest, RejectsANameListedTwiceByOneWorker) {
   auto owned = AssignPartitions({{"a"}, {"b", "a", "b"}});
-  EXPECT_EQ(owned.status(),
-            absl::InvalidArgumentError("worker 1 lists partition \"b\" twice"));
+  EXPECT_EQ(owned.status(), absl::InvalidArgumentError("worker 1 lists partition \"b\" twice"));
 }
 
 TEST(PartitionAssignmentTest, RunRejectsListPartsWithADuplicate) {

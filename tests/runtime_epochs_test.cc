@@ -161,8 +161,8 @@ TEST(RuntimeEpochsTest, ProgressIsReportedWhileRunning) {
   CountingSink<int64_t> sink;
   std::vector<RunProgress> seen;
   auto report = inlet::Run(input, sink,
-                    {.on_progress = [&](const RunProgress& p) { seen.push_back(p); },
-                     .progress_interval = absl::Milliseconds(10)});
+                           {.on_progress = [&](const RunProgress& p) { seen.push_back(p); },
+                            .progress_interval = absl::Milliseconds(10)});
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_GE(seen.size(), 3u);
   EXPECT_EQ(seen.front().live_partitions, 1);

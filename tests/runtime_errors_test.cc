@@ -77,11 +77,11 @@ TEST_P(RuntimeErrorsTest, StopsTheRunNamingStepPartitionAndMethodAndClosesTheOth
     };
   }
   CountingSink<int64_t> sink;
-  auto report = inlet::Run(input, sink,
-                    {.step_id = "orders", .workers = 2, .epoch_interval = absl::Milliseconds(5)});
+  auto report = inlet::Run(
+      input, sink, {.step_id = "orders", .workers = 2, .epoch_interval = absl::Milliseconds(5)});
 
-  const std::string where = param.method == "ListParts" ? "step \"orders\""
-                                                        : "step \"orders\" partition \"p1\"";
+  const std::string where =
+      param.method == "ListParts" ? "step \"orders\"" : "step \"orders\" partition \"p1\"";
   const std::string what = param.failure == Failure::kException ? "exception: boom" : "boom";
   EXPECT_EQ(report.status().message(), absl::StrCat(where, ": ", param.method, ": ", what));
   EXPECT_EQ(report.status().code(), param.failure == Failure::kException
@@ -95,18 +95,17 @@ TEST_P(RuntimeErrorsTest, StopsTheRunNamingStepPartitionAndMethodAndClosesTheOth
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryMethod, RuntimeErrorsTest,
-    ::testing::Values(ErrorCase{"ListParts", Failure::kStatus},
-                      ErrorCase{"ListParts", Failure::kException},
-                      ErrorCase{"BuildPart", Failure::kStatus},
-                      ErrorCase{"BuildPart", Failure::kException},
-                      ErrorCase{"NextBatch", Failure::kStatus},
-                      ErrorCase{"NextBatch", Failure::kException},
-                      ErrorCase{"NextAwake", Failure::kException},
-                      ErrorCase{"Snapshot", Failure::kException},
-                      ErrorCase{"Close", Failure::kException}),
-    CaseName);
+INSTANTIATE_TEST_SUITE_P(EveryMethod, RuntimeErrorsTest,
+                         ::testing::Values(ErrorCase{"ListParts", Failure::kStatus},
+                                           ErrorCase{"ListParts", Failure::kException},
+                                           ErrorCase{"BuildPart", Failure::kStatus},
+                                           ErrorCase{"BuildPart", Failure::kException},
+                                           ErrorCase{"NextBatch", Failure::kStatus},
+                                           ErrorCase{"NextBatch", Failure::kException},
+                                           ErrorCase{"NextAwake", Failure::kException},
+                                           ErrorCase{"Snapshot", Failure::kException},
+                                           ErrorCase{"Close", Failure::kException}),
+                         CaseName);
 
 TEST(RuntimeErrorTest, AFailingSinkWriteNamesThePartition) {
   ScriptedInput input({{"p0", {.items = 5}}});
@@ -160,11 +159,10 @@ TEST(RuntimeErrorTest, InvalidOptionsAreRejected) {
 }
 
 TEST(RuntimeErrorTest, ASlowNextBatchIsReportedOnceNamingThePartition) {
-  ScriptedInput input({{"fast", {.items = 5}},
-                       {"sleepy", {.items = 3, .before_batch = [](int64_t) {
-                                     absl::SleepFor(absl::Milliseconds(60));
-                                     return absl::OkStatus();
-                                   }}}});
+  ScriptedInput input({{"fast", {.items = 5}}, {"sleepy", {.items = 3, .before_batch = [](int64_t) {
+                                                             absl::SleepFor(absl::Milliseconds(60));
+                                                             return absl::OkStatus();
+                                                           }}}});
   CountingSink<int64_t> sink;
   ::testing::internal::CaptureStderr();
   auto report = inlet::Run(input, sink, {.slow_poll_threshold = absl::Milliseconds(30)});

@@ -1,5 +1,7 @@
 // The testing kit: TestingSource markers and resume state, TestingSink.
 
+#include "inlet/testing.h"
+
 #include <string>
 #include <vector>
 
@@ -8,7 +10,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inlet/run.h"
-#include "inlet/testing.h"
 
 namespace inlet {
 namespace {

@@ -108,8 +108,9 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
         absl::StrCat("--workers must be at least 1, got ", config.run.workers));
   }
   if (config.run.epoch_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--epoch-interval must be positive, got ", absl::FormatDuration(config.run.epoch_interval)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--epoch-interval must be positive, got ",
+                     absl::FormatDuration(config.run.epoch_interval)));
   }
   const std::string progress = absl::GetFlag(FLAGS_progress);
   if (progress == "auto") {
@@ -158,10 +159,10 @@ struct MainSession::Impl {
 
   void ShowProgress(const RunProgress& progress) {
     const absl::Duration window = progress.elapsed - last_elapsed;
-    const double rate = window > absl::ZeroDuration()
-                            ? static_cast<double>(progress.items - last_items) /
-                                  absl::ToDoubleSeconds(window)
-                            : 0.0;
+    const double rate =
+        window > absl::ZeroDuration()
+            ? static_cast<double>(progress.items - last_items) / absl::ToDoubleSeconds(window)
+            : 0.0;
     last_items = progress.items;
     last_elapsed = progress.elapsed;
     std::fprintf(stderr, "\r\033[K%s: %s items  %s items/s  %d live partitions  epoch %lld",
@@ -201,11 +202,11 @@ int MainSession::Finish(const absl::StatusOr<RunReport>& report) {
   if (!report.ok()) return ReportMainError(report.status(), 1);
   const double seconds = absl::ToDoubleSeconds(report->wall_time);
   const double rate = seconds > 0 ? static_cast<double>(report->items) / seconds : 0.0;
-  std::fprintf(stderr, "%s: %s items from %zu partitions in %.2f s (%s items/s), %lld epochs%s\n",
-               ProgramName().c_str(), WithThousands(report->items).c_str(),
-               report->partition_items.size(), seconds,
-               WithThousands(static_cast<int64_t>(rate)).c_str(),
-               static_cast<long long>(report->epochs), report->stopped ? ", stopped by signal" : "");
+  std::fprintf(
+      stderr, "%s: %s items from %zu partitions in %.2f s (%s items/s), %lld epochs%s\n",
+      ProgramName().c_str(), WithThousands(report->items).c_str(), report->partition_items.size(),
+      seconds, WithThousands(static_cast<int64_t>(rate)).c_str(),
+      static_cast<long long>(report->epochs), report->stopped ? ", stopped by signal" : "");
   return 0;
 }
 

@@ -75,8 +75,9 @@ std::chrono::system_clock::time_point ToChrono(absl::Time t) {
   return absl::ToChronoTime(t);
 }
 
-// One partition (or dynamic source) owned by a worker.
-struct Slot {
+// One partition (or dynamic source) owned by a worker. Aligned so slots of
+// different workers never share a cache line.
+struct alignas(64) Slot {
   std::string name = {};
   std::string label = {};  // `step "s" partition "p"` or `step "s" worker 3`.
   std::unique_ptr<ErasedSource> source = nullptr;
@@ -106,8 +107,9 @@ class Runtime {
  private:
   absl::Status Build(ErasedInput& input);
   void Work(int worker);
-  // Polls `slot` once; false when the run must stop because of an error.
-  bool PollOnce(Slot& slot, WorkerCounters& counters);
+  // Polls `slot` once and sets `now` to when the poll finished; false when
+  // the run must stop because of an error.
+  bool PollOnce(Slot& slot, WorkerCounters& counters, absl::Time& now);
   // Snapshots live partitions and waits for the coordinator to commit epoch
   // `epoch`. Returns false when the run failed meanwhile.
   bool CloseEpochOnWorker(int worker, int64_t epoch);
@@ -151,8 +153,7 @@ absl::Status Runtime::Build(ErasedInput& input) {
     for (int w = 0; w < workers; ++w) {
       Slot slot{.name = absl::StrCat("worker-", w), .label = absl::StrCat(step_, " worker ", w)};
       absl::StatusOr<std::unique_ptr<ErasedSource>> source = Guarded(
-          slot.label, "Build",
-          [&] { return input.BuildWorker(options_.step_id, w, workers); });
+          slot.label, "Build", [&] { return input.BuildWorker(options_.step_id, w, workers); });
       if (!source.ok()) return source.status();
       slot.source = *std::move(source);
       slots_[w].push_back(std::move(slot));
@@ -174,9 +175,9 @@ absl::Status Runtime::Build(ErasedInput& input) {
   for (int w = 0; w < workers; ++w) {
     for (const std::string& part : (*owned)[w]) {
       Slot slot{.name = part, .label = absl::StrCat(step_, " partition \"", part, "\"")};
-      absl::StatusOr<std::unique_ptr<ErasedSource>> source =
-          Guarded(slot.label, "BuildPart",
-                  [&] { return input.BuildPart(options_.step_id, part, std::nullopt); });
+      absl::StatusOr<std::unique_ptr<ErasedSource>> source = Guarded(slot.label, "BuildPart", [&] {
+        return input.BuildPart(options_.step_id, part, std::nullopt);
+      });
       if (!source.ok()) return source.status();
       slot.source = *std::move(source);
       slots_[w].push_back(std::move(slot));
@@ -199,11 +200,12 @@ void Runtime::Warn(std::string message) {
   report_.warnings.push_back(std::move(message));
 }
 
-bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters) {
-  const absl::Time started = absl::Now();
-  absl::StatusOr<Poll> poll = Guarded(slot.label, "NextBatch",
-                                      [&] { return slot.source->NextBatch(); });
+bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters, absl::Time& now) {
+  const absl::Time started = now;
+  absl::StatusOr<Poll> poll =
+      Guarded(slot.label, "NextBatch", [&] { return slot.source->NextBatch(); });
   const absl::Time finished = absl::Now();
+  now = finished;
   if (finished - started > options_.slow_poll_threshold && !slot.warned_slow) {
     slot.warned_slow = true;
     Warn(absl::StrCat(slot.label, ": NextBatch took ", absl::FormatDuration(finished - started),
@@ -216,8 +218,8 @@ bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters) {
   }
   const size_t count = slot.source->buffered();
   if (count > 0) {
-    absl::Status written = Guarded(slot.label, "sink Write",
-                                   [&] { return slot.source->WriteBuffered(); });
+    absl::Status written =
+        Guarded(slot.label, "sink Write", [&] { return slot.source->WriteBuffered(); });
     if (!written.ok()) {
       Fail(written);
       return false;
@@ -238,19 +240,16 @@ bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters) {
     slot.ended = true;
     slot.closed = true;
     counters.live.fetch_sub(1, std::memory_order_relaxed);
-    absl::Status closed =
-        GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
+    absl::Status closed = GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
     if (!closed.ok()) {
       Fail(closed);
       return false;
     }
     return true;
   }
-  absl::StatusOr<std::optional<absl::Time>> awake =
-      Guarded(slot.label, "NextAwake",
-              [&]() -> absl::StatusOr<std::optional<absl::Time>> {
-                return slot.source->NextAwake();
-              });
+  absl::StatusOr<std::optional<absl::Time>> awake = Guarded(
+      slot.label, "NextAwake",
+      [&]() -> absl::StatusOr<std::optional<absl::Time>> { return slot.source->NextAwake(); });
   if (!awake.ok()) {
     Fail(awake.status());
     return false;
@@ -268,8 +267,7 @@ void Runtime::CloseAll(int worker) {
     if (slot.closed) continue;
     slot.closed = true;
     counters_[worker].live.fetch_sub(1, std::memory_order_relaxed);
-    absl::Status closed =
-        GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
+    absl::Status closed = GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
     if (!closed.ok()) {
       if (failed()) {
         Warn(std::string(closed.message()));
@@ -285,10 +283,9 @@ bool Runtime::CloseEpochOnWorker(int worker, int64_t epoch) {
   for (Slot& slot : slots_[worker]) {
     if (!slot.ended) {
       absl::StatusOr<std::optional<nlohmann::json>> state =
-          Guarded(slot.label, "Snapshot",
-                  [&]() -> absl::StatusOr<std::optional<nlohmann::json>> {
-                    return slot.source->Snapshot();
-                  });
+          Guarded(slot.label, "Snapshot", [&]() -> absl::StatusOr<std::optional<nlohmann::json>> {
+            return slot.source->Snapshot();
+          });
       if (!state.ok()) {
         Fail(state.status());
         return false;
@@ -328,8 +325,7 @@ void Runtime::Work(int worker) {
     for (Slot& slot : slots) {
       if (slot.ended) continue;
       if (slot.due <= now) {
-        if (!PollOnce(slot, counters)) break;
-        now = absl::Now();
+        if (!PollOnce(slot, counters, now)) break;
       }
       if (!slot.ended) {
         live = true;
@@ -408,10 +404,9 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   absl::Status built = Build(input);
   for (int w = 0; w < options_.workers && built.ok(); ++w) {
     for (Slot& slot : slots_[w]) {
-      absl::StatusOr<std::optional<absl::Time>> awake =
-          Guarded(slot.label, "NextAwake", [&]() -> absl::StatusOr<std::optional<absl::Time>> {
-            return slot.source->NextAwake();
-          });
+      absl::StatusOr<std::optional<absl::Time>> awake = Guarded(
+          slot.label, "NextAwake",
+          [&]() -> absl::StatusOr<std::optional<absl::Time>> { return slot.source->NextAwake(); });
       if (!awake.ok()) {
         built = awake.status();
         break;

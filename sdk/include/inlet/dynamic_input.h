@@ -32,8 +32,8 @@ class DynamicInput {
   // Builds the source for worker `worker_index` of `worker_count`
   // (0 <= worker_index < worker_count). Called once per worker per run. A
   // non-OK status stops the run.
-  virtual absl::StatusOr<std::unique_ptr<Source>> Build(std::string_view step_id,
-                                                        int worker_index, int worker_count) = 0;
+  virtual absl::StatusOr<std::unique_ptr<Source>> Build(std::string_view step_id, int worker_index,
+                                                        int worker_count) = 0;
 };
 
 }  // namespace inlet

@@ -17,9 +17,9 @@ namespace inlet {
 
 // A live view of a run, handed to `RunOptions::on_progress`.
 struct RunProgress {
-  int64_t items = 0;         // Items written to the sink so far.
-  int live_partitions = 0;   // Partitions (or dynamic sources) not yet ended.
-  int64_t epoch = 0;         // The epoch in progress; the first is 1.
+  int64_t items = 0;            // Items written to the sink so far.
+  int live_partitions = 0;      // Partitions (or dynamic sources) not yet ended.
+  int64_t epoch = 0;            // The epoch in progress; the first is 1.
   absl::Duration elapsed = {};  // Wall time since the run started.
 };
 

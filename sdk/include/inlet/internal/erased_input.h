@@ -71,8 +71,10 @@ class TypedSink final : public ErasedSink {
   Sink<T>& sink_;
 };
 
+// Cache-line aligned: sources of different workers are built one after the
+// other, and the batch buffer they append to must not share a line.
 template <class T, class Source>
-class TypedSource final : public ErasedSource {
+class alignas(64) TypedSource final : public ErasedSource {
  public:
   TypedSource(std::unique_ptr<Source> source, Sink<T>& sink)
       : source_(std::move(source)), sink_(sink) {}
@@ -126,8 +128,7 @@ class TypedPartitionedInput final : public ErasedInput {
     if (*source == nullptr) return absl::InternalError("returned a null source");
     return std::make_unique<TypedSource<T, StatefulSource<T, State>>>(*std::move(source), sink_);
   }
-  absl::StatusOr<std::unique_ptr<ErasedSource>> BuildWorker(std::string_view, int,
-                                                            int) override {
+  absl::StatusOr<std::unique_ptr<ErasedSource>> BuildWorker(std::string_view, int, int) override {
     return absl::InternalError("BuildWorker called on a partitioned input");
   }
 
