@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test of inlet on a fresh machine: installs what is missing, then
+# builds and tests the SDK with warnings as errors (dev), under AddressSanitizer
+# + UndefinedBehaviorSanitizer (asan) and ThreadSanitizer (tsan), and runs the
+# pytest suites (package install, example program, hygiene checks).
+# Ends with the summary line of every ctest run and of pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+
+logs=build/test-logs
+mkdir -p "$logs"
+summaries=()
+for preset in dev asan tsan; do
+  echo "== $preset: configure, build, ctest" >&2
+  cmake --preset "$preset" -DINLET_BUILD_BENCHMARKS=OFF >"$logs/$preset-configure.log"
+  cmake --build --preset "$preset" >"$logs/$preset-build.log" ||
+    { tail -n 60 "$logs/$preset-build.log"; exit 1; }
+  status=0
+  ctest --preset "$preset" 2>&1 | tee "$logs/$preset-ctest.log" | grep -E "tests passed|Failed|\*\*\*" || status=1
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  summaries+=("ctest ($preset)" "$(grep -E 'tests passed' "$logs/$preset-ctest.log" || echo 'ctest did not finish')")
+  if ((status)); then
+    grep -B40 -E "\*\*\*Failed|Exception|Timeout" "$logs/$preset-ctest.log" | tail -n 120
+    printf '%s\n' "${summaries[@]}"
+    exit 1
+  fi
+done
+
+echo "== pytest" >&2
+pytest_status=0
+.venv/bin/python -m pytest tests/python -p no:cacheprovider 2>&1 | tee "$logs/pytest.log" || true
+pytest_status=${PIPESTATUS[0]}
+
+echo
+echo "== summary"
+printf '%s\n' "${summaries[@]}"
+echo "pytest"
+tail -n 1 "$logs/pytest.log"
+exit "$pytest_status"
