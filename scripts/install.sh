@@ -7,7 +7,6 @@ cd "$(dirname "$0")/.."
 
 debian_packages=(
   build-essential cmake ninja-build pkg-config git
-  clang-14 libclang-rt-14-dev
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libsqlite3-dev libbenchmark-dev
   python3-venv python3-dev
