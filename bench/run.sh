@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the release preset, runs every benchmark in bench/ and writes
+# BENCHMARKS.md at the repository root. Re-runnable: each run replaces the
+# previous results. Usage: bash bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install.sh
+
+benches=()
+for source in bench/*_bench.cc; do
+  benches+=("$(basename "$source" .cc)")
+done
+
+cmake --preset release >/dev/null
+cmake --build --preset release --target "${benches[@]}"
+
+# Other processes skew the results; the report records the load they ran under.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+results=build/release/bench-results
+rm -rf "$results"
+mkdir -p "$results"
+for bench in "${benches[@]}"; do
+  echo "bench: $bench" >&2
+  "build/release/bench/$bench" \
+    --benchmark_repetitions=3 \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_out_format=json \
+    --benchmark_out="$results/$bench.json"
+done
+
+python3 bench/report.py --build-dir build/release --load-before "$load_before" \
+  --out BENCHMARKS.md "$results"/*.json

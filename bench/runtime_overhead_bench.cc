@@ -1,0 +1,195 @@
+// What the embedded runtime costs over polling the same sources by hand.
+//
+// `MemoryInput` is a partitioned input whose partitions hand out consecutive
+// integers from memory, `batch` at a time, appending into the vector they are
+// given and allocating nothing else. Each benchmark drains it into a
+// `CountingSink`, either through `inlet::Run` (BM_Runtime) or through a plain
+// polling loop on the same number of threads with the same partition-to-thread
+// split (BM_PlainLoop). The two differ only in what the runtime adds:
+// scheduling, `NextAwake`, per-partition accounting, the epoch machinery.
+// bench/report.py divides their throughputs.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "inlet/counting_sink.h"
+#include "inlet/partitioned_input.h"
+#include "inlet/run.h"
+#include "inlet/run_options.h"
+#include "inlet/source.h"
+
+namespace {
+
+constexpr int kPartitions = 4;
+
+class MemoryInput final : public inlet::PartitionedInput<int64_t, int64_t> {
+ public:
+  MemoryInput(int partitions, int64_t items_per_partition, int64_t batch)
+      : partitions_(partitions), items_per_partition_(items_per_partition), batch_(batch) {}
+
+  absl::StatusOr<std::vector<std::string>> ListParts() override {
+    std::vector<std::string> parts;
+    parts.reserve(partitions_);
+    for (int i = 0; i < partitions_; ++i) parts.push_back(absl::StrCat("part-", i));
+    return parts;
+  }
+
+  absl::StatusOr<std::unique_ptr<Source>> BuildPart(std::string_view, std::string_view,
+                                                    std::optional<int64_t> resume) override {
+    return std::make_unique<Partition>(resume.value_or(0), items_per_partition_, batch_);
+  }
+
+  int64_t total_items() const { return partitions_ * items_per_partition_; }
+
+ private:
+  class Partition final : public inlet::StatefulSource<int64_t, int64_t> {
+   public:
+    Partition(int64_t next, int64_t end, int64_t batch) : next_(next), end_(end), batch_(batch) {}
+
+    absl::StatusOr<inlet::Poll> NextBatch(std::vector<int64_t>& out) override {
+      const int64_t stop = std::min(next_ + batch_, end_);
+      for (; next_ < stop; ++next_) out.push_back(next_);
+      return next_ < end_ ? inlet::Poll::kMore : inlet::Poll::kEnd;
+    }
+
+    int64_t Snapshot() override { return next_; }
+
+   private:
+    int64_t next_;
+    const int64_t end_;
+    const int64_t batch_;
+  };
+
+  const int partitions_;
+  const int64_t items_per_partition_;
+  const int64_t batch_;
+};
+
+// Sized so one iteration through `inlet::Run` takes roughly 50-200 ms: small
+// batches cost a poll and a sink write per item, large ones mostly the copy.
+// Both benchmarks read the same items, so the plain loop's iterations are
+// shorter where the runtime costs more.
+int64_t ItemsPerPartition(int64_t batch) {
+  if (batch <= 1) return int64_t{1} << 18;
+  if (batch <= 64) return int64_t{1} << 23;
+  return int64_t{1} << 24;
+}
+
+// Drains `sources` round-robin, as a cooperative loop must, into `sink`.
+absl::Status Drain(std::vector<std::unique_ptr<MemoryInput::Source>> sources,
+                   inlet::CountingSink<int64_t>& sink) {
+  std::vector<int64_t> batch;
+  while (!sources.empty()) {
+    for (size_t i = 0; i < sources.size();) {
+      absl::StatusOr<inlet::Poll> poll = sources[i]->NextBatch(batch);
+      if (!poll.ok()) return poll.status();
+      if (!batch.empty()) {
+        if (absl::Status written = sink.Write(batch); !written.ok()) return written;
+        batch.clear();
+      }
+      if (*poll == inlet::Poll::kEnd) {
+        sources[i]->Close();
+        sources.erase(sources.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Builds every partition on the calling thread, gives partition i (in sorted
+// order) to thread i % workers as the runtime's balanced rule does, and
+// drains each thread's share on its own thread.
+absl::Status PollPlainly(MemoryInput& input, inlet::CountingSink<int64_t>& sink, int workers) {
+  absl::StatusOr<std::vector<std::string>> parts = input.ListParts();
+  if (!parts.ok()) return parts.status();
+  std::sort(parts->begin(), parts->end());
+  std::vector<std::vector<std::unique_ptr<MemoryInput::Source>>> shares(workers);
+  for (size_t i = 0; i < parts->size(); ++i) {
+    absl::StatusOr<std::unique_ptr<MemoryInput::Source>> source =
+        input.BuildPart("input", (*parts)[i], std::nullopt);
+    if (!source.ok()) return source.status();
+    shares[i % workers].push_back(*std::move(source));
+  }
+  std::vector<absl::Status> results(workers);
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] { results[w] = Drain(std::move(shares[w]), sink); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& result : results) {
+    if (!result.ok()) return result;
+  }
+  return absl::OkStatus();
+}
+
+void BM_Runtime(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  inlet::RunOptions options;
+  options.workers = static_cast<int>(state.range(1));
+  int64_t items = 0;
+  for (auto _ : state) {
+    MemoryInput input(kPartitions, ItemsPerPartition(batch), batch);
+    inlet::CountingSink<int64_t> sink;
+    absl::StatusOr<inlet::RunReport> report = inlet::Run(input, sink, options);
+    if (!report.ok()) {
+      state.SkipWithError(report.status().ToString().c_str());
+      break;
+    }
+    if (sink.items() != input.total_items()) {
+      state.SkipWithError("the runtime lost or duplicated items");
+      break;
+    }
+    items += sink.items();
+  }
+  state.SetItemsProcessed(items);
+}
+
+void BM_PlainLoop(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  const int workers = static_cast<int>(state.range(1));
+  int64_t items = 0;
+  for (auto _ : state) {
+    MemoryInput input(kPartitions, ItemsPerPartition(batch), batch);
+    inlet::CountingSink<int64_t> sink;
+    if (absl::Status status = PollPlainly(input, sink, workers); !status.ok()) {
+      state.SkipWithError(status.ToString().c_str());
+      break;
+    }
+    if (sink.items() != input.total_items()) {
+      state.SkipWithError("the plain loop lost or duplicated items");
+      break;
+    }
+    items += sink.items();
+  }
+  state.SetItemsProcessed(items);
+}
+
+// The work happens on worker threads, so only wall time means anything.
+BENCHMARK(BM_Runtime)
+    ->ArgNames({"batch", "workers"})
+    ->ArgsProduct({{1, 64, 1024}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlainLoop)
+    ->ArgNames({"batch", "workers"})
+    ->ArgsProduct({{1, 64, 1024}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
