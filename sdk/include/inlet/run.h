@@ -18,6 +18,8 @@
 //   partition is closed; the last complete epoch stays the resume state.
 //
 // `Run` blocks the calling thread; `input` and `sink` must outlive it.
+// Inside a GoogleTest test body write `inlet::Run`: `testing::Test` has a
+// member function named `Run` that hides this one.
 
 #ifndef INLET_RUN_H_
 #define INLET_RUN_H_
