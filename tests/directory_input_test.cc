@@ -1,13 +1,11 @@
 #include "inlet/directory_input.h"
 
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,62 +20,21 @@
 #include "inlet/file_input.h"
 #include "inlet/run.h"
 #include "inlet/testing.h"
+#include "test_support.h"
 
 namespace inlet {
 namespace {
 
+using ::inlet_test::ReadToEnd;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using Source = StatefulSource<std::string, int64_t>;
 
-class DirectoryInputTest : public ::testing::Test {
+class DirectoryInputTest : public inlet_test::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string dir_template = ::testing::TempDir() + "inlet-directory-input-XXXXXX";
-    ASSERT_NE(mkdtemp(dir_template.data()), nullptr) << dir_template;
-    dir_ = dir_template;
-  }
-
-  void TearDown() override {
-    // Restore permissions a test removed so the directory can be deleted.
-    std::error_code error;
-    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, error);
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_, error)) {
-      std::filesystem::permissions(entry.path(), std::filesystem::perms::owner_all,
-                                   std::filesystem::perm_options::add, error);
-    }
-    std::filesystem::remove_all(dir_, error);
-  }
-
-  // Creates `name` (relative to the test's directory) with `contents`.
-  std::filesystem::path Write(const std::string& name, const std::string& contents) {
-    std::filesystem::path path = dir_ / name;
-    std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
-    return path;
-  }
-
   // The pattern `glob` inside the test's directory.
   std::string Pattern(const std::string& glob) const { return (dir_ / glob).string(); }
-
-  std::filesystem::path dir_;
 };
-
-// Polls `source` until it ends, failing the test on an error.
-std::vector<std::string> ReadToEnd(Source& source) {
-  std::vector<std::string> lines;
-  for (int call = 0; call < 10000; ++call) {
-    std::vector<std::string> batch;
-    absl::StatusOr<Poll> poll = source.NextBatch(batch);
-    EXPECT_TRUE(poll.ok()) << poll.status();
-    if (!poll.ok()) return lines;
-    lines.insert(lines.end(), batch.begin(), batch.end());
-    if (*poll == Poll::kEnd) return lines;
-  }
-  ADD_FAILURE() << "the source did not end";
-  return lines;
-}
 
 TEST_F(DirectoryInputTest, ListsMatchingRegularFilesSorted) {
   std::filesystem::path c = Write("c.txt", "c\n");

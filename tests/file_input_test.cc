@@ -1,6 +1,5 @@
 #include "inlet/file_input.h"
 
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,46 +25,18 @@
 #include "gtest/gtest.h"
 #include "inlet/run.h"
 #include "inlet/testing.h"
+#include "test_support.h"
 
 namespace inlet {
 namespace {
 
+using ::inlet_test::ReadToEnd;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 using Source = StatefulSource<std::string, int64_t>;
 
-class FileInputTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string dir_template = ::testing::TempDir() + "inlet-file-input-XXXXXX";
-    ASSERT_NE(mkdtemp(dir_template.data()), nullptr) << dir_template;
-    dir_ = dir_template;
-  }
-
-  void TearDown() override {
-    // Restore permissions a test removed so the directory can be deleted.
-    std::error_code error;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_, error)) {
-      std::filesystem::permissions(entry.path(), std::filesystem::perms::owner_all,
-                                   std::filesystem::perm_options::add, error);
-    }
-    std::filesystem::remove_all(dir_, error);
-  }
-
-  // Creates (or truncates) `name` in the test's directory with `contents`.
-  std::filesystem::path Write(const std::string& name, const std::string& contents) {
-    std::filesystem::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
-    return path;
-  }
-
-  void Append(const std::filesystem::path& path, const std::string& contents) {
-    std::ofstream(path, std::ios::binary | std::ios::app) << contents;
-  }
-
-  std::filesystem::path dir_;
-};
+class FileInputTest : public inlet_test::TempDirTest {};
 
 std::unique_ptr<Source> Open(const std::filesystem::path& path,
                              std::optional<int64_t> resume = std::nullopt,
@@ -74,22 +44,6 @@ std::unique_ptr<Source> Open(const std::filesystem::path& path,
   absl::StatusOr<std::unique_ptr<Source>> source = OpenFileSource(path, resume, options);
   EXPECT_TRUE(source.ok()) << source.status();
   return source.ok() ? *std::move(source) : nullptr;
-}
-
-// Polls `source` until it ends, failing the test on an error or when it does
-// not end within `max_calls` calls.
-std::vector<std::string> ReadToEnd(Source& source, int max_calls = 10000) {
-  std::vector<std::string> lines;
-  for (int call = 0; call < max_calls; ++call) {
-    std::vector<std::string> batch;
-    absl::StatusOr<Poll> poll = source.NextBatch(batch);
-    EXPECT_TRUE(poll.ok()) << poll.status();
-    if (!poll.ok()) return lines;
-    lines.insert(lines.end(), batch.begin(), batch.end());
-    if (*poll == Poll::kEnd) return lines;
-  }
-  ADD_FAILURE() << "the source did not end within " << max_calls << " calls";
-  return lines;
 }
 
 // Polls a following `source` until a call returns no line.

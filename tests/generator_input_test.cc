@@ -22,10 +22,12 @@
 #include "inlet/callback_sink.h"
 #include "inlet/run.h"
 #include "inlet/testing.h"
+#include "test_support.h"
 
 namespace inlet {
 namespace {
 
+using ::inlet_test::ReadToEnd;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using Source = StatelessSource<int64_t>;
@@ -42,20 +44,6 @@ std::unique_ptr<Source> Build(GeneratorInput<int64_t>& input, int worker, int wo
   absl::StatusOr<std::unique_ptr<Source>> source = input.Build("step", worker, workers);
   EXPECT_TRUE(source.ok()) << source.status();
   return source.ok() ? *std::move(source) : nullptr;
-}
-
-std::vector<int64_t> ReadToEnd(Source& source) {
-  std::vector<int64_t> items;
-  for (int call = 0; call < 10000; ++call) {
-    std::vector<int64_t> batch;
-    absl::StatusOr<Poll> poll = source.NextBatch(batch);
-    EXPECT_TRUE(poll.ok()) << poll.status();
-    if (!poll.ok()) return items;
-    items.insert(items.end(), batch.begin(), batch.end());
-    if (*poll == Poll::kEnd) return items;
-  }
-  ADD_FAILURE() << "the source did not end";
-  return items;
 }
 
 TEST(GeneratorInputTest, EachWorkerCallsTheFunctionWithItsOwnNumbersAndCount) {
