@@ -75,9 +75,9 @@ TEST(RuntimeEpochsTest, EachCommittedSnapshotMatchesWhatTheSinkHoldsAtThatFlush)
       written_ += static_cast<int64_t>(items.size());
       return absl::OkStatus();
     }
-    absl::Status Flush() override {
+    absl::StatusOr<nlohmann::json> Flush() override {
       flushed_.push_back(written_);
-      return absl::OkStatus();
+      return nlohmann::json();
     }
     absl::Status Close() override { return absl::OkStatus(); }
 

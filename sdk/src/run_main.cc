@@ -30,7 +30,13 @@ ABSL_FLAG(absl::Duration, epoch_interval, absl::Seconds(10),
           "Time between epoch closes (snapshots of every partition), e.g. 500ms or 10s.");
 ABSL_FLAG(absl::Duration, slow_poll_threshold, absl::Milliseconds(100),
           "A NextBatch call longer than this is reported once per partition.");
-ABSL_FLAG(std::string, output, "-", "Where to write the items as JSON lines; - is stdout.");
+ABSL_FLAG(std::string, output, "-",
+          "Where to write the items as JSON lines; - is stdout. With --recovery_db a file "
+          "receives every item exactly once.");
+ABSL_FLAG(std::string, recovery_db, "",
+          "SQLite file that keeps each partition's position at every epoch; a run with it "
+          "resumes where the last one stopped. Empty: no recovery.");
+ABSL_FLAG(int, recovery_epochs_kept, 3, "How many of the latest epochs the recovery file keeps.");
 ABSL_FLAG(std::string, progress, "auto",
           "Live progress line on stderr: auto (when stderr is a terminal), always or never.");
 
@@ -87,7 +93,7 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
         "runs a connector on the inlet embedded runtime and writes what it reads as JSON lines.\n"
         "Usage: ",
         ProgramName(),
-        " [--workers=N] [--epoch-interval=10s] [--output=PATH] "
+        " [--workers=N] [--epoch-interval=10s] [--output=PATH] [--recovery-db=PATH] "
         "[--progress=auto|always|never] [ARGS...]"));
   }
   std::vector<std::string> normalized = NormalizeFlagNames(argc, argv);
@@ -101,6 +107,8 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   config.run.epoch_interval = absl::GetFlag(FLAGS_epoch_interval);
   config.run.slow_poll_threshold = absl::GetFlag(FLAGS_slow_poll_threshold);
   config.output = absl::GetFlag(FLAGS_output);
+  config.run.recovery_db = absl::GetFlag(FLAGS_recovery_db);
+  config.run.recovery_epochs_kept = absl::GetFlag(FLAGS_recovery_epochs_kept);
   for (size_t i = 1; i < rest.size(); ++i) config.args.emplace_back(rest[i]);
 
   if (config.run.workers < 1) {
@@ -120,6 +128,10 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("--progress must be auto, always or never, got \"", progress, "\""));
+  }
+  if (config.run.recovery_epochs_kept < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--recovery-epochs-kept must be at least 1, got ", config.run.recovery_epochs_kept));
   }
   if (config.output.empty()) {
     return absl::InvalidArgumentError("--output must be a path or - for standard output");
@@ -202,11 +214,15 @@ int MainSession::Finish(const absl::StatusOr<RunReport>& report) {
   if (!report.ok()) return ReportMainError(report.status(), 1);
   const double seconds = absl::ToDoubleSeconds(report->wall_time);
   const double rate = seconds > 0 ? static_cast<double>(report->items) / seconds : 0.0;
-  std::fprintf(
-      stderr, "%s: %s items from %zu partitions in %.2f s (%s items/s), %lld epochs%s\n",
-      ProgramName().c_str(), WithThousands(report->items).c_str(), report->partition_items.size(),
-      seconds, WithThousands(static_cast<int64_t>(rate)).c_str(),
-      static_cast<long long>(report->epochs), report->stopped ? ", stopped by signal" : "");
+  const std::string resumed = report->resumed_epoch > 0
+                                  ? absl::StrCat(", resumed after epoch ", report->resumed_epoch)
+                                  : "";
+  std::fprintf(stderr, "%s: %s items from %zu partitions in %.2f s (%s items/s), %lld epochs%s%s\n",
+               ProgramName().c_str(), WithThousands(report->items).c_str(),
+               report->partition_items.size(), seconds,
+               WithThousands(static_cast<int64_t>(rate)).c_str(),
+               static_cast<long long>(report->epochs), resumed.c_str(),
+               report->stopped ? ", stopped by signal" : "");
   return 0;
 }
 

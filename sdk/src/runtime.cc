@@ -32,6 +32,7 @@
 #include "inlet/internal/erased_input.h"
 #include "inlet/run_options.h"
 #include "partition_assignment.h"
+#include "recovery_store.h"
 
 namespace inlet::internal {
 namespace {
@@ -105,6 +106,9 @@ class Runtime {
   absl::StatusOr<RunReport> Run(ErasedInput& input);
 
  private:
+  // Opens the recovery store (if any), restores the sink and loads the
+  // states the partitions resume from.
+  absl::Status Recover();
   absl::Status Build(ErasedInput& input);
   void Work(int worker);
   // Polls `slot` once and sets `now` to when the poll finished; false when
@@ -144,11 +148,34 @@ class Runtime {
   int64_t committed_epoch_ = 0;
   std::map<std::string, nlohmann::json> pending_states_;
   RunReport report_;
+  std::unique_ptr<RecoveryStore> store_;
 };
+
+absl::Status Runtime::Recover() {
+  nlohmann::json marker;
+  if (!options_.recovery_db.empty()) {
+    absl::StatusOr<std::unique_ptr<RecoveryStore>> store =
+        RecoveryStore::Open(options_.recovery_db, options_.recovery_epochs_kept);
+    if (!store.ok()) return store.status();
+    store_ = *std::move(store);
+    absl::StatusOr<std::optional<StoredEpoch>> latest = store_->Latest(options_.step_id);
+    if (!latest.ok()) return latest.status();
+    if (latest->has_value()) {
+      StoredEpoch& stored = **latest;
+      epoch_ = stored.epoch + 1;
+      report_.resumed_epoch = stored.epoch;
+      report_.last_epoch = stored.epoch;
+      // Every stored state is carried into the epochs this run commits, so a
+      // partition that is not listed this time keeps its state.
+      report_.snapshots = std::move(stored.states);
+      marker = std::move(stored.sink_marker);
+    }
+  }
+  return Guarded(step_, "sink Restore", [&] { return sink_.Restore(marker); });
+}
 
 absl::Status Runtime::Build(ErasedInput& input) {
   const int workers = options_.workers;
-  slots_.resize(workers);
   if (!input.partitioned()) {
     for (int w = 0; w < workers; ++w) {
       Slot slot{.name = absl::StrCat("worker-", w), .label = absl::StrCat(step_, " worker ", w)};
@@ -168,6 +195,13 @@ absl::Status Runtime::Build(ErasedInput& input) {
     return absl::InvalidArgumentError(
         absl::StrCat(step_, ": ListParts: partition \"", *duplicate, "\" is listed twice"));
   }
+  for (const auto& [name, state] : report_.snapshots) {
+    if (std::find(parts->begin(), parts->end(), name) == parts->end()) {
+      Warn(absl::StrCat(step_, ": partition \"", name,
+                        "\" has a stored state but ListParts no longer returns it; its state is "
+                        "kept for a later run"));
+    }
+  }
   // In one process every worker reaches every partition.
   absl::StatusOr<std::vector<std::vector<std::string>>> owned =
       AssignPartitions(std::vector<std::vector<std::string>>(workers, *parts));
@@ -175,8 +209,11 @@ absl::Status Runtime::Build(ErasedInput& input) {
   for (int w = 0; w < workers; ++w) {
     for (const std::string& part : (*owned)[w]) {
       Slot slot{.name = part, .label = absl::StrCat(step_, " partition \"", part, "\"")};
+      auto stored = report_.snapshots.find(part);
+      std::optional<nlohmann::json> resume;
+      if (stored != report_.snapshots.end()) resume = stored->second;
       absl::StatusOr<std::unique_ptr<ErasedSource>> source = Guarded(slot.label, "BuildPart", [&] {
-        return input.BuildPart(options_.step_id, part, std::nullopt);
+        return input.BuildPart(options_.step_id, part, std::move(resume));
       });
       if (!source.ok()) return source.status();
       slot.source = *std::move(source);
@@ -369,16 +406,30 @@ void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
   cv_.wait(lock, [&] { return arrived_ >= running_ || !error_.ok(); });
   if (!error_.ok()) return;
   // Workers are parked at the barrier (or gone): the sink is quiescent.
-  absl::Status flushed = Guarded(step_, "sink Flush", [&] { return sink_.Flush(); });
-  if (!flushed.ok()) {
-    error_ = flushed;
+  absl::StatusOr<nlohmann::json> marker =
+      Guarded(step_, "sink Flush", [&] { return sink_.Flush(); });
+  StoredEpoch committed{
+      .epoch = epoch, .states = report_.snapshots, .worker_count = options_.workers};
+  for (auto& [name, state] : pending_states_) committed.states[name] = std::move(state);
+  pending_states_.clear();
+  absl::Status status = marker.status();
+  if (status.ok() && store_ != nullptr) {
+    committed.sink_marker = *std::move(marker);
+    status = store_->Commit(options_.step_id, committed);
+    if (!status.ok()) {
+      status = absl::Status(
+          status.code(), absl::StrCat(step_, ": committing epoch ", epoch, ": ", status.message()));
+    }
+  }
+  if (!status.ok()) {
+    error_ = status;
     failed_.store(true, std::memory_order_release);
     cv_.notify_all();
     return;
   }
-  for (auto& [name, state] : pending_states_) report_.snapshots[name] = std::move(state);
-  pending_states_.clear();
-  report_.epochs = epoch;
+  report_.snapshots = std::move(committed.states);
+  ++report_.epochs;
+  report_.last_epoch = epoch;
   committed_epoch_ = epoch;
   epoch_ = epoch + 1;
   cv_.notify_all();
@@ -404,8 +455,14 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
                      absl::FormatDuration(options_.epoch_interval)));
   }
   start_ = absl::Now();
+  if (options_.recovery_epochs_kept < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RunOptions.recovery_epochs_kept must be at least 1, got ", options_.recovery_epochs_kept));
+  }
   counters_ = std::make_unique<WorkerCounters[]>(options_.workers);
-  absl::Status built = Build(input);
+  slots_.resize(options_.workers);
+  absl::Status built = Recover();
+  if (built.ok()) built = Build(input);
   for (int w = 0; w < options_.workers && built.ok(); ++w) {
     for (Slot& slot : slots_[w]) {
       absl::StatusOr<std::optional<absl::Time>> awake = Guarded(

@@ -12,13 +12,17 @@
 //   --epoch-interval=DURATION  e.g. 500ms, 10s (default 10s)
 //   --slow-poll-threshold=DURATION  (default 100ms)
 //   --output=PATH              JSON lines to PATH; "-" is stdout (default -)
+//   --recovery-db=PATH         resume from / commit epochs to this SQLite file;
+//                              with a file --output, output is exactly-once
+//   --recovery-epochs-kept=N   epochs the recovery file keeps (default 3)
 //   --progress=auto|always|never  live progress line on stderr; "auto" shows
 //                              it when stderr is a terminal (default auto)
 //   --help                     the flags, then exit
 // Positional arguments go to the input factory, when one is given.
 //
-// SIGINT and SIGTERM stop the run in order: the current epoch is closed,
-// every partition is closed, and the exit status is 0. A second signal exits
+// SIGINT and SIGTERM stop the run in order: the current epoch is closed and
+// committed, every partition is closed, and the exit status is 0; the next
+// run with the same --recovery-db re-reads nothing. A second signal exits
 // at once. Exit status: 0 success, 1 the run failed, 2 bad command line.
 // A one-line summary is printed on stderr at the end.
 //

@@ -4,6 +4,7 @@
 #define INLET_RUN_OPTIONS_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <stop_token>
@@ -41,6 +42,20 @@ struct RunOptions {
   // partition on stderr and in `RunReport::warnings`. Default: 100 ms.
   absl::Duration slow_poll_threshold = absl::Milliseconds(100);
 
+  // The recovery store: an SQLite file holding, for every closed epoch, the
+  // resume state of each partition and the sink's marker, written in one
+  // transaction. When set, a run resumes from the latest complete epoch in
+  // it (partitions through `BuildPart(..., resume)`, the sink through
+  // `Restore`), and the worker count may differ from the previous run's.
+  // The file is created when missing; a file that is corrupt, belongs to
+  // another program, has a newer schema or cannot be written is an error and
+  // is left untouched. Default: empty (no recovery).
+  std::filesystem::path recovery_db = {};
+
+  // How many of the latest epochs the recovery store keeps; older ones are
+  // pruned so the file stays bounded. Default: 3.
+  int recovery_epochs_kept = 3;
+
   // Requests an orderly stop: the current epoch is closed and committed,
   // every partition is closed and `Run` returns OK. Default: never.
   std::stop_token stop = {};
@@ -55,13 +70,18 @@ struct RunOptions {
 struct RunReport {
   int64_t items = 0;    // Items written to the sink.
   int64_t batches = 0;  // Non-empty batches written to the sink.
-  int64_t epochs = 0;   // Epochs closed, including the final one.
+  int64_t epochs = 0;   // Epochs closed in this run, including the final one.
+  // The epoch the run resumed from (0 for a fresh start) and the last one it
+  // committed.
+  int64_t resumed_epoch = 0;
+  int64_t last_epoch = 0;
   absl::Duration wall_time = {};
   // Items read from each partition, keyed by partition name ("worker-N"
   // for the sources of a dynamic input).
   std::map<std::string, int64_t> partition_items;
-  // The resume state of every partition as of the last closed epoch.
-  // Empty for a dynamic input.
+  // The resume state of every partition as of the last closed epoch,
+  // including partitions that kept their state from an earlier run without
+  // being listed in this one. Empty for a dynamic input.
   std::map<std::string, nlohmann::json> snapshots;
   // Warnings raised during the run (also printed on stderr), such as slow
   // `NextBatch` calls.

@@ -56,7 +56,8 @@ class ErasedInput {
 class ErasedSink {
  public:
   virtual ~ErasedSink() = default;
-  virtual absl::Status Flush() = 0;
+  virtual absl::Status Restore(const nlohmann::json& marker) = 0;
+  virtual absl::StatusOr<nlohmann::json> Flush() = 0;
   virtual absl::Status Close() = 0;
 };
 
@@ -64,7 +65,8 @@ template <class T>
 class TypedSink final : public ErasedSink {
  public:
   explicit TypedSink(Sink<T>& sink) : sink_(sink) {}
-  absl::Status Flush() override { return sink_.Flush(); }
+  absl::Status Restore(const nlohmann::json& marker) override { return sink_.Restore(marker); }
+  absl::StatusOr<nlohmann::json> Flush() override { return sink_.Flush(); }
   absl::Status Close() override { return sink_.Close(); }
 
  private:

@@ -1,17 +1,19 @@
 // The untyped half of `JsonLinesSink`: a thread-safe appender of text lines
-// to standard output or a file.
+// to standard output or a file, able to go back to a committed length.
 
 #ifndef INLET_INTERNAL_JSON_LINES_WRITER_H_
 #define INLET_INTERNAL_JSON_LINES_WRITER_H_
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <mutex>
-#include <string_view>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace inlet::internal {
 
@@ -19,21 +21,30 @@ class JsonLinesWriter {
  public:
   // Writes to standard output.
   JsonLinesWriter();
-  // Opens (creating or truncating) `path`.
+  // Opens (creating) `path`. Its old content is dropped at the first
+  // `Append` or `Flush`, unless `Restore` keeps a prefix of it.
   static absl::StatusOr<std::unique_ptr<JsonLinesWriter>> Open(const std::filesystem::path& path);
   ~JsonLinesWriter();
 
+  // Keeps the file's first `length` bytes and appends after them; an error
+  // naming the file when it is shorter than that. No-op for standard output.
+  absl::Status Restore(int64_t length);
   // Appends already-terminated lines, atomically with respect to other calls.
-  absl::Status Append(std::string_view lines);
-  absl::Status Flush();
+  absl::Status Append(absl::string_view lines);
+  // Makes what was appended durable (fdatasync for a file); returns the
+  // file's length, or nullopt for standard output.
+  absl::StatusOr<std::optional<int64_t>> Flush();
   absl::Status Close();
 
  private:
   JsonLinesWriter(std::FILE* file, std::filesystem::path path);
+  // Truncates to 0 unless `Restore` already chose where to append.
+  absl::Status PositionLocked();
 
   std::mutex mutex_;
   std::FILE* file_;
   std::filesystem::path path_;  // Empty for standard output.
+  bool positioned_ = false;
 };
 
 }  // namespace inlet::internal
