@@ -362,10 +362,16 @@ void Runtime::Work(int worker) {
     }
     absl::Time next_due = absl::InfiniteFuture();
     bool live = false;
+    bool epoch_requested = false;
     for (Slot& slot : slots) {
       if (slot.ended) continue;
       if (slot.due <= now) {
         if (!PollOnce(slot, counters, now)) break;
+        // An epoch close waits for no more than the poll in progress.
+        if (closing_epoch_.load(std::memory_order_acquire) > closed_epoch) {
+          epoch_requested = true;
+          break;
+        }
       }
       if (!slot.ended) {
         live = true;
@@ -373,6 +379,7 @@ void Runtime::Work(int worker) {
       }
     }
     if (failed()) break;
+    if (epoch_requested) continue;
     if (!live) break;
     if (next_due > now) {
       std::unique_lock<std::mutex> lock(mu_);
