@@ -1,0 +1,266 @@
+"""Crash recovery of the real program: `inlet-read-files` with a recovery file
+and a file output is killed with SIGKILL at random instants, also while it
+opens its store and while it commits epochs, and restarted, possibly with
+another worker count, until a run completes. The output must then hold every
+input line exactly once, each file's lines in file order.
+
+Kill delays come from `random.Random(seed)`; the seed is printed (pytest shows
+it with a failure) and can be replaced with INLET_CRASH_SEED=<int> to explore
+other schedules.
+"""
+
+import collections
+import json
+import os
+import pathlib
+import random
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+SEED = int(os.environ.get("INLET_CRASH_SEED", "20261123"))
+
+FILES_PER_GENERATION = 16
+LINES_PER_FILE = 100_000
+
+# Kills at a delay in NORMAL_DELAY, counted while the process was still
+# running; every SHORT_EVERY-th run is killed after a delay in SHORT_DELAY
+# instead, while it opens the store, restores the output or commits its
+# first epochs.
+KILLS = 20
+NORMAL_DELAY = (0.02, 0.25)
+SHORT_EVERY = 5
+SHORT_DELAY = (0.002, 0.015)
+
+EPOCH_INTERVAL = "5ms"
+RUN_TIMEOUT = 120
+SUMMARY = re.compile(r"inlet-read-files: ([\d,]+) items from \d+ partitions")
+
+
+def generation_lines(generation: int) -> dict[str, list[str]]:
+    """The lines of every file of one generation, by file name."""
+    files = {}
+    for f in range(FILES_PER_GENERATION):
+        stem = f"g{generation}-f{f:02d}"
+        files[f"{stem}.txt"] = [f"{stem}-{i:06d}" for i in range(LINES_PER_FILE)]
+    return files
+
+
+def write_generation(directory: pathlib.Path, generation: int) -> dict[str, list[str]]:
+    files = generation_lines(generation)
+    for name, lines in files.items():
+        (directory / name).write_text("".join(line + "\n" for line in lines))
+    return files
+
+
+@pytest.fixture(scope="module")
+def first_generation(tmp_path_factory) -> tuple[pathlib.Path, dict[str, list[str]]]:
+    """Generation 0 on disk, written once for the module; tests link it."""
+    directory = tmp_path_factory.mktemp("generation-0")
+    return directory, write_generation(directory, 0)
+
+
+class Workspace:
+    """One test's input directory, recovery file, output and run logs.
+
+    The input starts as generation 0 (hard links to the module's copy); a
+    test may add generations, which the next run picks up as new partitions.
+    """
+
+    def __init__(self, program: pathlib.Path, tmp_path: pathlib.Path, first_generation):
+        source, files = first_generation
+        self.program = program
+        self.input = tmp_path / "in"
+        self.input.mkdir()
+        for name in files:
+            os.link(source / name, self.input / name)
+        self.files = dict(files)
+        self.generations = 1
+        self.db = tmp_path / "recovery.db"
+        self.out = tmp_path / "out.jsonl"
+        self.logs = tmp_path / "logs"
+        self.logs.mkdir()
+        self.runs = 0
+
+    def add_generation(self):
+        self.files.update(write_generation(self.input, self.generations))
+        self.generations += 1
+
+    def total_lines(self) -> int:
+        return sum(len(lines) for lines in self.files.values())
+
+    def start(self, workers: int) -> tuple[subprocess.Popen, pathlib.Path]:
+        """Starts one run; returns the process and the file its stderr goes to."""
+        self.runs += 1
+        stdout = self.logs / f"run-{self.runs}.out"
+        stderr = self.logs / f"run-{self.runs}.err"
+        command = [str(self.program), "--recovery-db", str(self.db), "--output", str(self.out),
+                   f"--epoch-interval={EPOCH_INTERVAL}", f"--workers={workers}",
+                   str(self.input / "*.txt")]
+        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+            process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        return process, stderr
+
+    def run(self, workers: int) -> tuple[int, str]:
+        """Runs to the end; returns the exit status and stderr."""
+        process, stderr = self.start(workers)
+        try:
+            status = process.wait(timeout=RUN_TIMEOUT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        return status, stderr.read_text()
+
+    def wait_for_output(self, process: subprocess.Popen):
+        """Returns once the running process has flushed its first lines."""
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while not (self.out.exists() and self.out.stat().st_size > 0):
+            assert process.poll() is None, "the run ended before writing anything"
+            assert time.monotonic() < deadline, f"no output after {RUN_TIMEOUT} s"
+            time.sleep(0.005)
+
+
+def items_read(stderr: str) -> int:
+    match = SUMMARY.search(stderr)
+    assert match, f"no summary line in stderr:\n{stderr}"
+    return int(match.group(1).replace(",", ""))
+
+
+def assert_exactly_once(out: pathlib.Path, files: dict[str, list[str]]):
+    """`out` holds every line of `files` once as a JSON string, nothing else,
+    and the lines of each file in file order."""
+    text = out.read_text()
+    assert text.endswith("\n"), f"{out} ends in a partial line: {text[-80:]!r}"
+    lines = text.splitlines()
+    try:
+        values = json.loads("[" + ",".join(lines) + "]")
+    except json.JSONDecodeError:
+        for number, line in enumerate(lines, 1):
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as error:
+                pytest.fail(f"{out}:{number} is not JSON ({error}): {line!r}")
+        raise
+    assert len(values) == len(lines), f"{out}: a line holds more than one JSON value"
+    bad = next((v for v in values if not isinstance(v, str)), None)
+    assert bad is None, f"{out} holds a non-string {bad!r}"
+
+    expected = [line for lines_of_file in files.values() for line in lines_of_file]
+    if sorted(values) != sorted(expected):
+        counts = collections.Counter(values)
+        duplicated = sorted(v for v, n in counts.items() if n > 1)
+        missing = sorted(set(expected) - counts.keys())
+        unexpected = sorted(counts.keys() - set(expected))
+        pytest.fail(f"{out}: {len(values)} lines, {len(expected)} expected; "
+                    f"{len(duplicated)} duplicated (first {duplicated[:5]}), "
+                    f"{len(missing)} missing (first {missing[:5]}), "
+                    f"{len(unexpected)} unexpected (first {unexpected[:5]})")
+
+    by_file = collections.defaultdict(list)
+    for value in values:
+        by_file[value.rsplit("-", 1)[0] + ".txt"].append(value)
+    for name, lines_of_file in files.items():
+        assert by_file[name] == lines_of_file, f"{out}: the lines of {name} are out of order"
+
+
+@pytest.fixture
+def workspace(dev_build: pathlib.Path, tmp_path: pathlib.Path, first_generation) -> Workspace:
+    return Workspace(dev_build / "examples/inlet-read-files", tmp_path, first_generation)
+
+
+@pytest.mark.parametrize("worker_cycle", [(2,), (1, 2)], ids=["2-workers", "1-2-1-workers"])
+def test_sigkill_at_random_instants_then_every_line_exactly_once(workspace: Workspace,
+                                                                 worker_cycle: tuple[int, ...]):
+    print(f"seed={SEED} (INLET_CRASH_SEED to change)")
+    rng = random.Random(SEED)
+    kills = short_kills = 0
+    attempt = 0
+    while kills < KILLS:
+        workers = worker_cycle[attempt % len(worker_cycle)]
+        short = attempt % SHORT_EVERY == SHORT_EVERY - 1
+        delay = rng.uniform(*(SHORT_DELAY if short else NORMAL_DELAY))
+        attempt += 1
+        process, stderr = workspace.start(workers)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        status = process.wait(timeout=RUN_TIMEOUT)
+        if status == -signal.SIGKILL:
+            if short:
+                short_kills += 1
+            else:
+                kills += 1
+            continue
+        assert status == 0, f"seed={SEED} run {workspace.runs}: exit {status}\n{stderr.read_text()}"
+        # The run read everything before it could be killed: more input keeps
+        # the remaining kills meaningful on a faster machine.
+        workspace.add_generation()
+    print(f"{kills} kills, {short_kills} short kills, {workspace.runs} runs, "
+          f"{workspace.generations} generation(s) of input")
+
+    status, stderr = workspace.run(worker_cycle[attempt % len(worker_cycle)])
+    assert status == 0, f"seed={SEED}: the final run failed:\n{stderr}"
+    assert "resumed after epoch" in stderr, f"seed={SEED}: nothing was committed before:\n{stderr}"
+    assert items_read(stderr) < workspace.total_lines()
+    assert_exactly_once(workspace.out, workspace.files)
+
+    out_before = workspace.out.read_bytes()
+    for workers in (1, 2):
+        status, stderr = workspace.run(workers)
+        assert status == 0, stderr
+        assert items_read(stderr) == 0, stderr
+        assert workspace.out.read_bytes() == out_before
+
+
+def test_sigint_stops_in_order_and_the_next_run_reads_only_the_rest(workspace: Workspace):
+    process, stderr_path = workspace.start(2)
+    try:
+        workspace.wait_for_output(process)
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=RUN_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stopped = stderr_path.read_text()
+    assert status == 0, stopped
+    assert "stopped by signal" in stopped
+    first = items_read(stopped)
+    assert 0 < first < workspace.total_lines()
+
+    status, finished = workspace.run(1)
+    assert status == 0, finished
+    assert "resumed after epoch" in finished
+    # Nothing after the stop's epoch was read, so nothing is read twice.
+    assert first + items_read(finished) == workspace.total_lines()
+    assert_exactly_once(workspace.out, workspace.files)
+
+
+def test_corrupt_recovery_file_fails_and_changes_nothing(workspace: Workspace):
+    process, _ = workspace.start(2)
+    try:
+        workspace.wait_for_output(process)
+        time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    # A kill mid-run leaves lines past the last committed length in the
+    # output, which a run that went on despite the bad file would truncate.
+    size = workspace.db.stat().st_size
+    workspace.db.write_bytes(random.Random(SEED).randbytes(size))
+    for leftover in (workspace.db.with_name("recovery.db-wal"),
+                     workspace.db.with_name("recovery.db-shm")):
+        leftover.unlink(missing_ok=True)
+    db_before = workspace.db.read_bytes()
+    out_before = workspace.out.read_bytes()
+    listing_before = sorted(p.name for p in workspace.db.parent.iterdir())
+
+    status, stderr = workspace.run(2)
+    assert status == 1, stderr
+    assert f"recovery file {workspace.db}" in stderr
+    assert workspace.db.read_bytes() == db_before
+    assert workspace.out.read_bytes() == out_before
+    assert sorted(p.name for p in workspace.db.parent.iterdir()) == listing_before
