@@ -28,53 +28,13 @@
 #include "inlet/run.h"
 #include "inlet/run_options.h"
 #include "inlet/source.h"
+#include "memory_input.h"
 
 namespace {
 
 constexpr int kPartitions = 4;
 
-class MemoryInput final : public inlet::PartitionedInput<int64_t, int64_t> {
- public:
-  MemoryInput(int partitions, int64_t items_per_partition, int64_t batch)
-      : partitions_(partitions), items_per_partition_(items_per_partition), batch_(batch) {}
-
-  absl::StatusOr<std::vector<std::string>> ListParts() override {
-    std::vector<std::string> parts;
-    parts.reserve(partitions_);
-    for (int i = 0; i < partitions_; ++i) parts.push_back(absl::StrCat("part-", i));
-    return parts;
-  }
-
-  absl::StatusOr<std::unique_ptr<Source>> BuildPart(std::string_view, std::string_view,
-                                                    std::optional<int64_t> resume) override {
-    return std::make_unique<Partition>(resume.value_or(0), items_per_partition_, batch_);
-  }
-
-  int64_t total_items() const { return partitions_ * items_per_partition_; }
-
- private:
-  class Partition final : public inlet::StatefulSource<int64_t, int64_t> {
-   public:
-    Partition(int64_t next, int64_t end, int64_t batch) : next_(next), end_(end), batch_(batch) {}
-
-    absl::StatusOr<inlet::Poll> NextBatch(std::vector<int64_t>& out) override {
-      const int64_t stop = std::min(next_ + batch_, end_);
-      for (; next_ < stop; ++next_) out.push_back(next_);
-      return next_ < end_ ? inlet::Poll::kMore : inlet::Poll::kEnd;
-    }
-
-    int64_t Snapshot() override { return next_; }
-
-   private:
-    int64_t next_;
-    const int64_t end_;
-    const int64_t batch_;
-  };
-
-  const int partitions_;
-  const int64_t items_per_partition_;
-  const int64_t batch_;
-};
+using inlet_bench::MemoryInput;
 
 // Sized so one iteration through `inlet::Run` takes roughly 50-200 ms: small
 // batches cost a poll and a sink write per item, large ones mostly the copy.
