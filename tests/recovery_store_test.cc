@@ -215,6 +215,21 @@ TEST_F(RecoveryStoreTest, ReopenedStoreReturnsTheSameLatestEpoch) {
   EXPECT_EQ(AsJson(store->Latest("input")), AsJson(Uniform(4, 4)));
 }
 
+TEST_F(RecoveryStoreTest, ASecondOpenWhileTheFirstIsOpenIsRejectedThenAllowedAfterIt) {
+  std::unique_ptr<RecoveryStore> first = OpenStore(StorePath());
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->Commit("input", Uniform(1, 2)).ok());
+  absl::StatusOr<std::unique_ptr<RecoveryStore>> second = RecoveryStore::Open(StorePath(), 3);
+  EXPECT_EQ(second.status(),
+            absl::FailedPreconditionError(
+                absl::StrCat("recovery file ", StorePath().string(),
+                             ": in use by another process (one file serves one run at a time)")));
+  first.reset();
+  std::unique_ptr<RecoveryStore> third = OpenStore(StorePath());
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(AsJson(third->Latest("input")), AsJson(Uniform(1, 2)));
+}
+
 TEST_F(RecoveryStoreTest, NullMarkerAndNoStatesRoundTrip) {
   std::unique_ptr<RecoveryStore> store = OpenStore(StorePath());
   ASSERT_NE(store, nullptr);

@@ -1,6 +1,8 @@
 #include "recovery_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,6 +347,7 @@ RecoveryStore::~RecoveryStore() {
   // Closing the last connection checkpoints the -wal into the file and
   // deletes the -wal and -shm.
   sqlite3_close_v2(db_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 absl::StatusOr<std::unique_ptr<RecoveryStore>> RecoveryStore::Open(
@@ -389,6 +392,15 @@ absl::StatusOr<std::unique_ptr<RecoveryStore>> RecoveryStore::Open(
   // The store owns `db` from here on, so every return below closes it.
   std::unique_ptr<RecoveryStore> store(new RecoveryStore(path, db, keep_epochs));
   if (rc != SQLITE_OK) return WithPrefix(name + ": ", store->Error("cannot be opened"));
+  store->lock_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (store->lock_fd_ < 0) return ErrnoError(name, "cannot be opened", errno);
+  if (::flock(store->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(name, ": in use by another process (one file serves one run at a time)"));
+    }
+    return ErrnoError(name, "cannot be locked", errno);
+  }
   // SQLite falls back to read-only when it cannot open for writing (for
   // root, when `access` has no say, e.g. on an immutable file).
   if (sqlite3_db_readonly(db, "main") == 1) {

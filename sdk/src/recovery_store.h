@@ -101,6 +101,9 @@ class RecoveryStore {
   std::string name_;  // "recovery file <path>", the prefix of every message.
   sqlite3* db_;
   int keep_epochs_;
+  // An exclusive flock(2) on the file, held while the store is open, so two
+  // processes never interleave their epochs in one file.
+  int lock_fd_ = -1;
   // Prepared once in `Open`, finalized before `db_` is closed.
   sqlite3_stmt* begin_read_ = nullptr;
   sqlite3_stmt* begin_write_ = nullptr;
