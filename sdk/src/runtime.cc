@@ -93,6 +93,31 @@ struct alignas(64) Slot {
   bool final_state_committed = false;
 };
 
+// The guarded calls the runtime makes in more than one place.
+absl::StatusOr<std::optional<nlohmann::json>> SnapshotOf(Slot& slot) {
+  return Guarded(slot.label, "Snapshot", [&]() -> absl::StatusOr<std::optional<nlohmann::json>> {
+    return slot.source->Snapshot();
+  });
+}
+
+absl::StatusOr<std::optional<absl::Time>> NextAwakeOf(Slot& slot) {
+  return Guarded(slot.label, "NextAwake", [&]() -> absl::StatusOr<std::optional<absl::Time>> {
+    return slot.source->NextAwake();
+  });
+}
+
+// Appends the final states of partitions that ended since they were last
+// handed to the coordinator, and marks them handed over.
+void TakeFinalStates(std::vector<Slot>& slots,
+                     std::vector<std::pair<std::string, nlohmann::json>>& states) {
+  for (Slot& slot : slots) {
+    if (slot.final_state.has_value() && !slot.final_state_committed) {
+      states.emplace_back(slot.name, *slot.final_state);
+      slot.final_state_committed = true;
+    }
+  }
+}
+
 struct alignas(64) WorkerCounters {
   std::atomic<int64_t> items{0};
   std::atomic<int> live{0};
@@ -266,9 +291,7 @@ bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters, absl::Time& now) {
     counters.items.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed);
   }
   if (*poll == Poll::kEnd) {
-    absl::StatusOr<std::optional<nlohmann::json>> state = Guarded(
-        slot.label, "Snapshot",
-        [&]() -> absl::StatusOr<std::optional<nlohmann::json>> { return slot.source->Snapshot(); });
+    absl::StatusOr<std::optional<nlohmann::json>> state = SnapshotOf(slot);
     if (!state.ok()) {
       Fail(state.status());
       return false;
@@ -284,9 +307,7 @@ bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters, absl::Time& now) {
     }
     return true;
   }
-  absl::StatusOr<std::optional<absl::Time>> awake = Guarded(
-      slot.label, "NextAwake",
-      [&]() -> absl::StatusOr<std::optional<absl::Time>> { return slot.source->NextAwake(); });
+  absl::StatusOr<std::optional<absl::Time>> awake = NextAwakeOf(slot);
   if (!awake.ok()) {
     Fail(awake.status());
     return false;
@@ -318,21 +339,15 @@ void Runtime::CloseAll(int worker) {
 bool Runtime::CloseEpochOnWorker(int worker, int64_t epoch) {
   std::vector<std::pair<std::string, nlohmann::json>> states;
   for (Slot& slot : slots_[worker]) {
-    if (!slot.ended) {
-      absl::StatusOr<std::optional<nlohmann::json>> state =
-          Guarded(slot.label, "Snapshot", [&]() -> absl::StatusOr<std::optional<nlohmann::json>> {
-            return slot.source->Snapshot();
-          });
-      if (!state.ok()) {
-        Fail(state.status());
-        return false;
-      }
-      if (state->has_value()) states.emplace_back(slot.name, **state);
-    } else if (slot.final_state.has_value() && !slot.final_state_committed) {
-      states.emplace_back(slot.name, *slot.final_state);
-      slot.final_state_committed = true;
+    if (slot.ended) continue;
+    absl::StatusOr<std::optional<nlohmann::json>> state = SnapshotOf(slot);
+    if (!state.ok()) {
+      Fail(state.status());
+      return false;
     }
+    if (state->has_value()) states.emplace_back(slot.name, **state);
   }
+  TakeFinalStates(slots_[worker], states);
   std::unique_lock<std::mutex> lock(mu_);
   for (auto& [name, state] : states) pending_states_[name] = std::move(state);
   ++arrived_;
@@ -393,12 +408,7 @@ void Runtime::Work(int worker) {
   // Partitions that ended since the last epoch close hand their final state
   // to the coordinator, which commits it with the next (possibly final) epoch.
   std::vector<std::pair<std::string, nlohmann::json>> final_states;
-  for (Slot& slot : slots) {
-    if (slot.final_state.has_value() && !slot.final_state_committed) {
-      final_states.emplace_back(slot.name, *slot.final_state);
-      slot.final_state_committed = true;
-    }
-  }
+  TakeFinalStates(slots, final_states);
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [name, state] : final_states) pending_states_[name] = std::move(state);
   --running_;
@@ -472,9 +482,7 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   if (built.ok()) built = Build(input);
   for (int w = 0; w < options_.workers && built.ok(); ++w) {
     for (Slot& slot : slots_[w]) {
-      absl::StatusOr<std::optional<absl::Time>> awake = Guarded(
-          slot.label, "NextAwake",
-          [&]() -> absl::StatusOr<std::optional<absl::Time>> { return slot.source->NextAwake(); });
+      absl::StatusOr<std::optional<absl::Time>> awake = NextAwakeOf(slot);
       if (!awake.ok()) {
         built = awake.status();
         break;
