@@ -1,0 +1,98 @@
+// `SubjectInput` adapts `ConnectorSubject`s to the pull contract (Pathway's
+// `pw.io.python.read`): each partition runs one subject on a thread of its
+// own, and the runtime polls the messages it committed without ever waiting
+// on it.
+//
+//   inlet::SubjectInput input([] { return std::make_unique<Ticks>(); },
+//                             {.schema = {{.name = "tick", .type = inlet::FieldType::kInt}}});
+//   inlet::Run(input, sink);
+//
+// A partition's resume state is the subject's last reported offset (JSON
+// null when it reports none), stored by the runtime like any snapshot.
+
+#ifndef INLET_SUBJECT_INPUT_H_
+#define INLET_SUBJECT_INPUT_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "inlet/connector_subject.h"
+#include "inlet/message.h"
+#include "inlet/partitioned_input.h"
+#include "inlet/schema.h"
+#include "nlohmann/json.hpp"
+
+namespace inlet {
+
+struct SubjectOptions {
+  // How pushed messages are decoded. Default: JSON.
+  MessageFormat format = MessageFormat::kJson;
+
+  // The fields every JSON message must match; empty accepts any JSON value.
+  // Only for the JSON format.
+  std::vector<Field> schema = {};
+
+  // Pushed messages become visible at the latest this long after the first
+  // of them, when the subject does not `Commit` sooner. A subject that
+  // reports offsets is committed only up to its last offset. Zero makes
+  // every message visible at once. Default: 1500 ms (as Pathway).
+  absl::Duration autocommit_duration = absl::Milliseconds(1500);
+
+  // The most messages a partition holds (pushed, not yet taken by the
+  // runtime); a `Next*` call beyond it blocks, after committing what is
+  // pending. Default: 65536.
+  size_t max_backlog = 65536;
+
+  // Names the subject in messages; with one subject, also the partition's
+  // name and so the key of its resume state (Pathway's persistent id).
+  // Default: "subject".
+  std::string name = "subject";
+
+  // Receives every rejected message, on the subject's thread, and the run
+  // goes on. When unset, a rejected message stops the run with its error
+  // once the messages committed before it are delivered.
+  std::function<void(const MessageError&)> on_error = nullptr;
+};
+
+class SubjectInput final : public PartitionedInput<Message, nlohmann::json> {
+ public:
+  // Makes the subject of a partition; called once each time the partition
+  // is built (every run, and again on resume).
+  using Factory = std::function<std::unique_ptr<ConnectorSubject>()>;
+  using PartitionFactory =
+      std::function<std::unique_ptr<ConnectorSubject>(std::string_view partition)>;
+
+  // One subject, in one partition named `options.name`.
+  explicit SubjectInput(Factory make_subject, SubjectOptions options = {});
+
+  // One subject per partition, made by `make_subject(partition)`; for a
+  // connector with many independent streams.
+  SubjectInput(std::vector<std::string> partitions, PartitionFactory make_subject,
+               SubjectOptions options = {});
+
+  // Fails when the options are invalid (a schema with the raw format, a
+  // duplicate field, a default of the wrong type, a zero backlog).
+  absl::StatusOr<std::vector<std::string>> ListParts() override;
+
+  // Makes the partition's subject and starts its thread: `Seek(*resume)`
+  // when `resume` holds an offset, then `Run`.
+  absl::StatusOr<std::unique_ptr<Source>> BuildPart(std::string_view step_id,
+                                                    std::string_view for_part,
+                                                    std::optional<nlohmann::json> resume) override;
+
+ private:
+  std::vector<std::string> partitions_;
+  PartitionFactory make_subject_;
+  SubjectOptions options_;
+};
+
+}  // namespace inlet
+
+#endif  // INLET_SUBJECT_INPUT_H_

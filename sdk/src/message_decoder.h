@@ -1,0 +1,50 @@
+// Turns what a `ConnectorSubject` pushes into a `Message`, following the
+// adapter's format and schema, or says why it cannot.
+
+#ifndef INLET_SRC_MESSAGE_DECODER_H_
+#define INLET_SRC_MESSAGE_DECODER_H_
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "inlet/message.h"
+#include "inlet/schema.h"
+#include "nlohmann/json.hpp"
+
+namespace inlet::internal {
+
+class MessageDecoder {
+ public:
+  // A decoded message, or the reason it was rejected (without the subject's
+  // name and the message number, which the caller knows).
+  using Result = std::variant<Message, MessageError>;
+
+  // Fails on a schema with a non-JSON format, an empty or duplicate field
+  // name, or a default value of the wrong type.
+  static absl::StatusOr<MessageDecoder> Create(MessageFormat format, std::vector<Field> schema);
+
+  Result FromJson(nlohmann::json message) const;
+  Result FromText(std::string text) const;
+  Result FromBytes(std::string_view bytes) const;
+
+ private:
+  MessageDecoder(MessageFormat format, std::vector<Field> schema)
+      : format_(format), schema_(std::move(schema)) {}
+
+  Result Parse(std::string_view text) const;
+  Result Validate(nlohmann::json message) const;
+
+  MessageFormat format_;
+  std::vector<Field> schema_;
+};
+
+// A short description of a JSON value for error messages: its type and,
+// abbreviated, its text (`string "x"`, `number 1.5`, `null`).
+std::string DescribeJson(const nlohmann::json& value);
+
+}  // namespace inlet::internal
+
+#endif  // INLET_SRC_MESSAGE_DECODER_H_

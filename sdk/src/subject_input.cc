@@ -1,0 +1,124 @@
+#include "inlet/subject_input.h"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "message_decoder.h"
+#include "subject_channel.h"
+
+namespace inlet {
+namespace {
+
+constexpr absl::Duration kSlowStopWarning = absl::Seconds(5);
+
+// One partition: a subject running on its own thread, and the channel the
+// runtime polls.
+class SubjectPartition final : public StatefulSource<Message, nlohmann::json> {
+ public:
+  SubjectPartition(std::string name, internal::MessageDecoder decoder,
+                   const SubjectOptions& options, std::unique_ptr<ConnectorSubject> subject,
+                   std::optional<nlohmann::json> resume)
+      : name_(std::move(name)),
+        channel_(name_, std::move(decoder), options),
+        subject_(std::move(subject)) {
+    channel_.Attach(*subject_);
+    thread_ = std::thread([this, resume = std::move(resume)] { RunSubject(resume); });
+  }
+
+  ~SubjectPartition() override { Stop(); }
+
+  absl::StatusOr<Poll> NextBatch(std::vector<Message>& out) override { return channel_.Take(out); }
+  nlohmann::json Snapshot() override { return channel_.offset(); }
+  void Close() override { Stop(); }
+
+ private:
+  void RunSubject(const std::optional<nlohmann::json>& resume) {
+    const char* method = "Seek";
+    try {
+      if (resume.has_value() && !resume->is_null()) subject_->Seek(*resume);
+      method = "Run";
+      subject_->Run();
+      channel_.RunReturned();
+    } catch (const std::exception& e) {
+      channel_.Fail(method, e.what());
+    } catch (...) {
+      channel_.Fail(method, "exception of unknown type");
+    }
+    try {
+      subject_->OnStop();
+    } catch (const std::exception& e) {
+      channel_.Fail("OnStop", e.what());
+    } catch (...) {
+      channel_.Fail("OnStop", "exception of unknown type");
+    }
+    channel_.MarkDone();
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    channel_.RequestStop();
+    if (!channel_.WaitDone(kSlowStopWarning)) {
+      std::fprintf(stderr,
+                   "inlet: subject \"%s\" has not returned from Run %s after the stop request; "
+                   "still waiting\n",
+                   name_.c_str(), absl::FormatDuration(kSlowStopWarning).c_str());
+    }
+    thread_.join();
+  }
+
+  std::string name_;
+  internal::SubjectChannel channel_;
+  std::unique_ptr<ConnectorSubject> subject_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+SubjectInput::SubjectInput(Factory make_subject, SubjectOptions options)
+    : partitions_({options.name}),
+      make_subject_([make = std::move(make_subject)](std::string_view) { return make(); }),
+      options_(std::move(options)) {}
+
+SubjectInput::SubjectInput(std::vector<std::string> partitions, PartitionFactory make_subject,
+                           SubjectOptions options)
+    : partitions_(std::move(partitions)),
+      make_subject_(std::move(make_subject)),
+      options_(std::move(options)) {}
+
+absl::StatusOr<std::vector<std::string>> SubjectInput::ListParts() {
+  absl::StatusOr<internal::MessageDecoder> decoder =
+      internal::MessageDecoder::Create(options_.format, options_.schema);
+  if (!decoder.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject \"", options_.name, "\": ", decoder.status().message()));
+  }
+  if (options_.max_backlog == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject \"", options_.name, "\": max_backlog must be at least 1"));
+  }
+  return partitions_;
+}
+
+absl::StatusOr<std::unique_ptr<SubjectInput::Source>> SubjectInput::BuildPart(
+    std::string_view, std::string_view for_part, std::optional<nlohmann::json> resume) {
+  absl::StatusOr<internal::MessageDecoder> decoder =
+      internal::MessageDecoder::Create(options_.format, options_.schema);
+  if (!decoder.ok()) return decoder.status();
+  std::string name = options_.name;
+  if (partitions_.size() != 1 || partitions_[0] != options_.name) {
+    absl::StrAppend(&name, "/", absl::string_view(for_part.data(), for_part.size()));
+  }
+  std::unique_ptr<ConnectorSubject> subject = make_subject_(for_part);
+  if (subject == nullptr) {
+    return absl::InternalError(absl::StrCat("subject \"", name, "\": the factory returned null"));
+  }
+  return std::make_unique<SubjectPartition>(std::move(name), *std::move(decoder), options_,
+                                            std::move(subject), std::move(resume));
+}
+
+}  // namespace inlet
