@@ -327,6 +327,7 @@ class SeekableSubject final : public inlet::ConnectorSubject {
   SeekableSubject(const std::vector<int>& data, int limit) : data_(data), limit_(limit) {}
   void Seek(const nlohmann::json& offset) override { position_ = offset.get<size_t>(); }
   void Run() override {
+    ReportOffset(position_);
     for (int sent = 0; position_ < data_.size() && sent < limit_ && !stop_requested(); ++sent) {
       NextJson(data_[position_++]);
       ReportOffset(position_);

@@ -11,12 +11,14 @@
 namespace inlet::internal {
 
 SubjectChannel::SubjectChannel(std::string name, MessageDecoder decoder,
-                               const SubjectOptions& options)
+                               const SubjectOptions& options, nlohmann::json resumed_from)
     : name_(std::move(name)),
       decoder_(std::move(decoder)),
       autocommit_duration_(options.autocommit_duration),
       max_backlog_(options.max_backlog),
-      on_error_(options.on_error) {}
+      on_error_(options.on_error),
+      offsets_reported_(!resumed_from.is_null()),
+      taken_offset_(std::move(resumed_from)) {}
 
 void SubjectChannel::Push(MessageDecoder::Result decoded) {
   std::unique_lock<std::mutex> lock(mutex_);
@@ -42,7 +44,9 @@ void SubjectChannel::Push(MessageDecoder::Result decoded) {
     return;
   }
   while (pending_.size() + committed_.size() >= max_backlog_) {
-    // A backlog full of pending messages could never drain: commit them.
+    // A backlog full of pending messages could never drain: commit them,
+    // those an offset covers if there are any.
+    if (committed_.empty()) CommitLocked(Scope::kCoveredByOffset);
     if (committed_.empty()) CommitLocked(Scope::kAll);
     ++waiting_producers_;
     space_.wait(lock);
@@ -51,7 +55,7 @@ void SubjectChannel::Push(MessageDecoder::Result decoded) {
   }
   if (pending_.empty()) pending_since_ = absl::Now();
   pending_.push_back(std::get<Message>(std::move(decoded)));
-  if (autocommit_duration_ <= absl::ZeroDuration()) CommitLocked(Scope::kAll);
+  if (autocommit_duration_ <= absl::ZeroDuration()) CommitLocked(Scope::kCoveredByOffset);
 }
 
 void SubjectChannel::Commit() {
@@ -73,6 +77,7 @@ void SubjectChannel::ReportOffset(nlohmann::json offset) {
   offsets_reported_ = true;
   pending_offset_ = std::move(offset);
   pending_covered_ = pending_.size();
+  if (autocommit_duration_ <= absl::ZeroDuration()) CommitLocked(Scope::kCoveredByOffset);
 }
 
 void SubjectChannel::CommitLocked(Scope scope) {

@@ -34,8 +34,10 @@ namespace inlet::internal {
 
 class SubjectChannel {
  public:
-  // `name` is how errors name the subject, e.g. `orders` or `orders/part-1`.
-  SubjectChannel(std::string name, MessageDecoder decoder, const SubjectOptions& options);
+  // `name` is how errors name the subject, e.g. `orders` or `orders/part-1`;
+  // `resumed_from` is the offset the partition resumes from (null if none).
+  SubjectChannel(std::string name, MessageDecoder decoder, const SubjectOptions& options,
+                 nlohmann::json resumed_from);
 
   // Connects `subject`'s producer API to this channel.
   void Attach(ConnectorSubject& subject) { subject.channel_ = this; }
@@ -60,7 +62,7 @@ class SubjectChannel {
   // pending ones first when autocommit is due) and says whether the stream
   // goes on; the failure, once everything committed before it is taken.
   absl::StatusOr<Poll> Take(std::vector<Message>& out);
-  // The offset of the last commit taken (null before any).
+  // The offset of the last commit taken (before any, the one resumed from).
   const nlohmann::json& offset() const { return taken_offset_; }
   // Asks the subject to stop and wakes a producer blocked on a full backlog.
   void RequestStop();

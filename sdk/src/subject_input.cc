@@ -24,7 +24,7 @@ class SubjectPartition final : public StatefulSource<Message, nlohmann::json> {
                    const SubjectOptions& options, std::unique_ptr<ConnectorSubject> subject,
                    std::optional<nlohmann::json> resume)
       : name_(std::move(name)),
-        channel_(name_, std::move(decoder), options),
+        channel_(name_, std::move(decoder), options, resume.value_or(nullptr)),
         subject_(std::move(subject)) {
     channel_.Attach(*subject_);
     thread_ = std::thread([this, resume = std::move(resume)] { RunSubject(resume); });

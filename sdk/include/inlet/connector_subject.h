@@ -88,8 +88,10 @@ class ConnectorSubject {
 
   // Records where the source stands after the messages pushed so far: the
   // value (any JSON) that `Seek` receives when the partition resumes. For
-  // exactly-once resume, report after the messages it covers and before
-  // `Commit`; autocommit then never separates a message from its offset.
+  // exactly-once resume, report the starting offset before the first
+  // message, then after the messages each offset covers and before
+  // `Commit`: autocommit and a full backlog then never commit a message
+  // without its offset.
   void ReportOffset(nlohmann::json offset);
 
   // True once the run is stopping (an orderly stop, an error elsewhere, or
