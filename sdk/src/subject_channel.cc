@@ -139,6 +139,9 @@ absl::StatusOr<Poll> SubjectChannel::Take(std::vector<Message>& out) {
     taken_offset_ = std::move(*committed_offset_);
     committed_offset_.reset();
   }
+  // The stream ends once the subject's thread is done, so that an exception
+  // after `Close` (or from `OnStop`) still fails the run.
+  const bool ended = closed_ && pending_.empty() && done_flag_;
   if (!committed_.empty()) {
     if (out.empty()) {
       out.swap(committed_);
@@ -148,10 +151,10 @@ absl::StatusOr<Poll> SubjectChannel::Take(std::vector<Message>& out) {
       committed_.clear();
     }
     if (waiting_producers_ > 0) space_.notify_all();
-    return closed_ && pending_.empty() && !failure_.has_value() ? Poll::kEnd : Poll::kMore;
+    return ended && !failure_.has_value() ? Poll::kEnd : Poll::kMore;
   }
   if (failure_.has_value()) return *failure_;
-  return closed_ && pending_.empty() ? Poll::kEnd : Poll::kMore;
+  return ended ? Poll::kEnd : Poll::kMore;
 }
 
 void SubjectChannel::RequestStop() {
