@@ -22,7 +22,7 @@ using ::inlet_test::FunctionSubject;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-inlet::SubjectInput::Factory Make(FunctionSubject::Body body) {
+inlet::SubjectInput<>::Factory Make(FunctionSubject::Body body) {
   return [body] { return std::make_unique<FunctionSubject>(body); };
 }
 
@@ -58,6 +58,34 @@ TEST(SubjectInputTest, EveryProducerCallDecodesWithTheFormat) {
   inlet::TestingSink<inlet::Message> sink;
   ASSERT_TRUE(inlet::Run(input, sink).ok());
   EXPECT_THAT(Values(sink.items()), ElementsAre("text", "bytes", "[1,2]"));
+}
+
+TEST(SubjectInputTest, StringItemsCarryTheTextOrBytesAlone) {
+  std::vector<inlet::MessageError> errors;
+  inlet::SubjectInput<std::string> text(
+      Make([](FunctionSubject& subject) {
+        subject.NextStr("caf\xC3\xA9");
+        subject.NextStr("bad \xC3(");
+        subject.NextJson({{"a", 1}});
+      }),
+      {.format = inlet::MessageFormat::kRaw,
+       .on_error = [&](const inlet::MessageError& error) { errors.push_back(error); }});
+  inlet::TestingSink<std::string> sink;
+  ASSERT_TRUE(inlet::Run(text, sink).ok());
+  EXPECT_THAT(sink.items(), ElementsAre("caf\xC3\xA9", R"({"a":1})"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message_number, 2);
+
+  inlet::SubjectInput<std::string> bytes(
+      Make([](FunctionSubject& subject) { subject.NextBytes(std::string_view("\xFF\0", 2)); }),
+      {.format = inlet::MessageFormat::kBytes});
+  inlet::TestingSink<std::string> byte_sink;
+  ASSERT_TRUE(inlet::Run(bytes, byte_sink).ok());
+  EXPECT_THAT(byte_sink.items(), ElementsAre(std::string("\xFF\0", 2)));
+
+  inlet::SubjectInput<std::string> json(Make([](FunctionSubject&) {}), {.name = "lines"});
+  EXPECT_THAT(json.ListParts().status().message(),
+              HasSubstr(R"(subject "lines": std::string items need the raw or bytes format)"));
 }
 
 TEST(SubjectInputTest, MessagesOfOneCommitArriveInOneBatch) {

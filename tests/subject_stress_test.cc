@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "function_subject.h"
@@ -102,18 +103,36 @@ TEST(SubjectStressTest, ConcurrentProducersLoseAndRepeatNothing) {
   }
 }
 
-class SubjectStopResumeStressTest : public inlet_test::TempDirTest {};
-
 // A subject over [0, kMessages) that reports its offset after every message,
 // commits at random points and seeks on resume, stopped at random moments
 // and resumed through the recovery store until it has delivered everything.
-TEST_F(SubjectStopResumeStressTest, StoppedAndResumedRunsDeliverEachMessageOnce) {
-  constexpr int kIterations = 20;
+// `T` is the item type: `Message` from JSON, or `std::string` from raw text.
+template <class T>
+class SubjectStopResumeStressTest : public inlet_test::TempDirTest {
+ protected:
+  static constexpr inlet::MessageFormat kFormat =
+      std::is_same_v<T, std::string> ? inlet::MessageFormat::kRaw : inlet::MessageFormat::kJson;
+
+  static int Number(const T& item) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      return std::stoi(item);
+    } else {
+      return item.value.template get<int>();
+    }
+  }
+};
+
+using ItemTypes = ::testing::Types<inlet::Message, std::string>;
+TYPED_TEST_SUITE(SubjectStopResumeStressTest, ItemTypes);
+
+TYPED_TEST(SubjectStopResumeStressTest, StoppedAndResumedRunsDeliverEachMessageOnce) {
+  using T = TypeParam;
+  constexpr int kIterations = 15;
   constexpr int kMessages = 300;
   std::mt19937 random(kSeed + 1);
   for (int iteration = 0; iteration < kIterations; ++iteration) {
     const Race race = RandomRace(random);
-    const std::filesystem::path store = dir_ / ("store-" + std::to_string(iteration) + ".db");
+    const std::filesystem::path store = this->dir_ / ("store-" + std::to_string(iteration) + ".db");
     std::vector<int> received;
     int runs = 0;
     while (received.size() < kMessages) {
@@ -122,7 +141,7 @@ TEST_F(SubjectStopResumeStressTest, StoppedAndResumedRunsDeliverEachMessageOnce)
       const int stop_after_us = std::uniform_int_distribution<int>(0, 2000 * runs)(random);
       const uint32_t subject_seed = static_cast<uint32_t>(random());
       // The resumed position comes from the store, through Seek.
-      inlet::SubjectInput input(
+      inlet::SubjectInput<T> input(
           [&] {
             auto position = std::make_shared<int>(0);
             return std::make_unique<FunctionSubject>(
@@ -130,7 +149,7 @@ TEST_F(SubjectStopResumeStressTest, StoppedAndResumedRunsDeliverEachMessageOnce)
                   std::mt19937 commits(subject_seed);
                   subject.ReportOffset(*position);
                   for (int& i = *position; i < kMessages && !subject.stop_requested();) {
-                    subject.NextJson(i);
+                    subject.NextStr(std::to_string(i));
                     ++i;
                     subject.ReportOffset(i);
                     if (race.commit_every > 0 && commits() % race.commit_every == 0) {
@@ -140,9 +159,11 @@ TEST_F(SubjectStopResumeStressTest, StoppedAndResumedRunsDeliverEachMessageOnce)
                 },
                 [position](const nlohmann::json& offset) { *position = offset.get<int>(); });
           },
-          {.autocommit_duration = race.autocommit, .max_backlog = race.max_backlog});
-      inlet::CallbackSink<inlet::Message> sink([&](std::span<const inlet::Message> batch) {
-        for (const inlet::Message& message : batch) received.push_back(message.value.get<int>());
+          {.format = this->kFormat,
+           .autocommit_duration = race.autocommit,
+           .max_backlog = race.max_backlog});
+      inlet::CallbackSink<T> sink([&](std::span<const T> batch) {
+        for (const T& item : batch) received.push_back(this->Number(item));
         return absl::OkStatus();
       });
       std::stop_source stop;

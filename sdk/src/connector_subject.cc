@@ -16,26 +16,10 @@ internal::SubjectChannel& ConnectorSubject::channel() const {
   return *channel_;
 }
 
-void ConnectorSubject::Next(nlohmann::json fields) {
-  internal::SubjectChannel& to = channel();
-  to.Push(to.decoder().FromJson(std::move(fields)));
-}
-
-void ConnectorSubject::NextJson(const nlohmann::json& message) {
-  internal::SubjectChannel& to = channel();
-  to.Push(to.decoder().FromJson(message));
-}
-
-void ConnectorSubject::NextStr(std::string message) {
-  internal::SubjectChannel& to = channel();
-  to.Push(to.decoder().FromText(std::move(message)));
-}
-
-void ConnectorSubject::NextBytes(std::string_view message) {
-  internal::SubjectChannel& to = channel();
-  to.Push(to.decoder().FromBytes(message));
-}
-
+void ConnectorSubject::Next(nlohmann::json fields) { channel().PushJson(std::move(fields)); }
+void ConnectorSubject::NextJson(const nlohmann::json& message) { channel().PushJson(message); }
+void ConnectorSubject::NextStr(std::string_view message) { channel().PushText(message); }
+void ConnectorSubject::NextBytes(std::string_view message) { channel().PushText(message); }
 void ConnectorSubject::Commit() { channel().Commit(); }
 void ConnectorSubject::Close() { channel().Close(); }
 void ConnectorSubject::ReportOffset(nlohmann::json offset) {

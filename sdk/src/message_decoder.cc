@@ -142,6 +142,19 @@ MessageDecoder::Result MessageDecoder::FromJson(nlohmann::json message) const {
   return Rejected("", "a known format", "another");
 }
 
+std::optional<MessageError> MessageDecoder::CheckPayload(std::string_view payload) const {
+  if (format_ != MessageFormat::kRaw) return std::nullopt;
+  std::optional<size_t> invalid = FindInvalidUtf8(payload);
+  if (!invalid.has_value()) return std::nullopt;
+  return InvalidUtf8(*invalid, payload);
+}
+
+Message MessageDecoder::FromPayload(std::string_view payload) const {
+  if (format_ == MessageFormat::kBytes)
+    return Message{.value = nlohmann::json::binary(BytesOf(payload))};
+  return Message{.value = std::string(payload)};
+}
+
 MessageDecoder::Result MessageDecoder::FromText(std::string text) const {
   switch (format_) {
     case MessageFormat::kJson:

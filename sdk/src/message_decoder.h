@@ -4,6 +4,7 @@
 #ifndef INLET_SRC_MESSAGE_DECODER_H_
 #define INLET_SRC_MESSAGE_DECODER_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -26,9 +27,17 @@ class MessageDecoder {
   // name, or a default value of the wrong type.
   static absl::StatusOr<MessageDecoder> Create(MessageFormat format, std::vector<Field> schema);
 
+  bool decodes_json() const { return format_ == MessageFormat::kJson; }
+
   Result FromJson(nlohmann::json message) const;
   Result FromText(std::string text) const;
   Result FromBytes(std::string_view bytes) const;
+
+  // The raw and bytes formats in two steps, so a payload can travel as bytes
+  // and become a `Message` on another thread: why `payload` is rejected (raw:
+  // invalid UTF-8), then the message of an accepted payload.
+  std::optional<MessageError> CheckPayload(std::string_view payload) const;
+  Message FromPayload(std::string_view payload) const;
 
  private:
   MessageDecoder(MessageFormat format, std::vector<Field> schema)

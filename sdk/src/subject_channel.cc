@@ -2,6 +2,7 @@
 
 #include <iterator>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -9,6 +10,34 @@
 #include "absl/time/clock.h"
 
 namespace inlet::internal {
+
+void MessageRun::clear() {
+  decoded.clear();
+  payloads.clear();
+  payload_ends.clear();
+}
+
+void MessageRun::MoveFront(size_t count, MessageRun& to) {
+  if (count == 0) return;
+  if (count == size() && to.empty()) {
+    std::swap(*this, to);
+    return;
+  }
+  const auto moved = static_cast<ptrdiff_t>(count);
+  if (!decoded.empty()) {
+    to.decoded.insert(to.decoded.end(), std::make_move_iterator(decoded.begin()),
+                      std::make_move_iterator(decoded.begin() + moved));
+    decoded.erase(decoded.begin(), decoded.begin() + moved);
+    return;
+  }
+  const size_t bytes = payload_ends[count - 1];
+  const size_t base = to.payloads.size();
+  to.payloads.append(payloads, 0, bytes);
+  for (size_t i = 0; i < count; ++i) to.payload_ends.push_back(base + payload_ends[i]);
+  payloads.erase(0, bytes);
+  payload_ends.erase(payload_ends.begin(), payload_ends.begin() + moved);
+  for (size_t& end : payload_ends) end -= bytes;
+}
 
 SubjectChannel::SubjectChannel(std::string name, MessageDecoder decoder,
                                const SubjectOptions& options, nlohmann::json resumed_from)
@@ -20,7 +49,39 @@ SubjectChannel::SubjectChannel(std::string name, MessageDecoder decoder,
       offsets_reported_(!resumed_from.is_null()),
       taken_offset_(std::move(resumed_from)) {}
 
-void SubjectChannel::Push(MessageDecoder::Result decoded) {
+void SubjectChannel::PushJson(nlohmann::json message) {
+  if (!decoder_.decodes_json()) {
+    PushText(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return;
+  }
+  MessageDecoder::Result decoded = decoder_.FromJson(std::move(message));
+  if (MessageError* error = std::get_if<MessageError>(&decoded)) {
+    Push(std::move(*error), [](MessageRun&) {});
+    return;
+  }
+  Push(std::nullopt,
+       [&](MessageRun& run) { run.decoded.push_back(std::get<Message>(std::move(decoded))); });
+}
+
+void SubjectChannel::PushText(std::string_view message) {
+  if (decoder_.decodes_json()) {
+    MessageDecoder::Result decoded = decoder_.FromBytes(message);
+    if (MessageError* error = std::get_if<MessageError>(&decoded)) {
+      Push(std::move(*error), [](MessageRun&) {});
+      return;
+    }
+    Push(std::nullopt,
+         [&](MessageRun& run) { run.decoded.push_back(std::get<Message>(std::move(decoded))); });
+    return;
+  }
+  Push(decoder_.CheckPayload(message), [&](MessageRun& run) {
+    run.payloads.append(message);
+    run.payload_ends.push_back(run.payloads.size());
+  });
+}
+
+template <class Append>
+void SubjectChannel::Push(std::optional<MessageError> error, Append append) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (stop_.stop_requested()) return;
   if (closed_) {
@@ -28,7 +89,7 @@ void SubjectChannel::Push(MessageDecoder::Result decoded) {
         absl::StrCat("subject \"", name_, "\": a message was pushed after Close"));
   }
   const int64_t number = ++pushed_;
-  if (MessageError* error = std::get_if<MessageError>(&decoded)) {
+  if (error.has_value()) {
     error->subject = name_;
     error->message_number = number;
     if (on_error_) {
@@ -54,7 +115,7 @@ void SubjectChannel::Push(MessageDecoder::Result decoded) {
     if (stop_.stop_requested()) return;
   }
   if (pending_.empty()) pending_since_ = absl::Now();
-  pending_.push_back(std::get<Message>(std::move(decoded)));
+  append(pending_);
   if (autocommit_duration_ <= absl::ZeroDuration()) CommitLocked(Scope::kCoveredByOffset);
 }
 
@@ -84,13 +145,7 @@ void SubjectChannel::CommitLocked(Scope scope) {
   size_t count = pending_.size();
   if (scope == Scope::kCoveredByOffset && offsets_reported_) count = pending_covered_;
   if (count == 0 && !pending_offset_.has_value()) return;
-  if (count == pending_.size() && committed_.empty()) {
-    committed_.swap(pending_);
-  } else {
-    committed_.insert(committed_.end(), std::make_move_iterator(pending_.begin()),
-                      std::make_move_iterator(pending_.begin() + static_cast<ptrdiff_t>(count)));
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(count));
-  }
+  pending_.MoveFront(count, committed_);
   if (pending_offset_.has_value()) {
     committed_offset_ = std::move(pending_offset_);
     pending_offset_.reset();
@@ -129,33 +184,56 @@ void SubjectChannel::MarkDone() {
   done_.notify_all();
 }
 
-absl::StatusOr<Poll> SubjectChannel::Take(std::vector<Message>& out) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (committed_.empty() && !pending_.empty() &&
-      absl::Now() - pending_since_ >= autocommit_duration_) {
-    CommitLocked(Scope::kCoveredByOffset);
-  }
-  if (committed_offset_.has_value()) {
-    taken_offset_ = std::move(*committed_offset_);
-    committed_offset_.reset();
-  }
-  // The stream ends once the subject's thread is done, so that an exception
-  // after `Close` (or from `OnStop`) still fails the run.
-  const bool ended = closed_ && pending_.empty() && done_flag_;
-  if (!committed_.empty()) {
-    if (out.empty()) {
-      out.swap(committed_);
-    } else {
-      out.insert(out.end(), std::make_move_iterator(committed_.begin()),
-                 std::make_move_iterator(committed_.end()));
-      committed_.clear();
+template <class T>
+absl::StatusOr<Poll> SubjectChannel::Take(std::vector<T>& out) {
+  std::optional<absl::Status> failure;
+  bool ended = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (committed_.empty() && !pending_.empty() &&
+        absl::Now() - pending_since_ >= autocommit_duration_) {
+      CommitLocked(Scope::kCoveredByOffset);
     }
-    if (waiting_producers_ > 0) space_.notify_all();
-    return ended && !failure_.has_value() ? Poll::kEnd : Poll::kMore;
+    if (committed_offset_.has_value()) {
+      taken_offset_ = std::move(*committed_offset_);
+      committed_offset_.reset();
+    }
+    std::swap(taken_, committed_);  // `committed_` gets the capacity of the last run taken.
+    if (!taken_.empty() && waiting_producers_ > 0) space_.notify_all();
+    // The stream ends once the subject's thread is done, so that an
+    // exception after `Close` (or from `OnStop`) still fails the run.
+    ended = closed_ && pending_.empty() && done_flag_;
+    failure = failure_;
   }
-  if (failure_.has_value()) return *failure_;
-  return ended ? Poll::kEnd : Poll::kMore;
+  if (taken_.empty()) {
+    if (failure.has_value()) return *failure;
+    return ended ? Poll::kEnd : Poll::kMore;
+  }
+  if constexpr (std::is_same_v<T, Message>) {
+    if (out.empty()) {
+      out.swap(taken_.decoded);
+    } else {
+      out.insert(out.end(), std::make_move_iterator(taken_.decoded.begin()),
+                 std::make_move_iterator(taken_.decoded.end()));
+    }
+  }
+  std::string_view payloads = taken_.payloads;
+  size_t begin = 0;
+  out.reserve(out.size() + taken_.payload_ends.size());
+  for (size_t end : taken_.payload_ends) {
+    if constexpr (std::is_same_v<T, Message>) {
+      out.push_back(decoder_.FromPayload(payloads.substr(begin, end - begin)));
+    } else {
+      out.emplace_back(payloads.substr(begin, end - begin));
+    }
+    begin = end;
+  }
+  taken_.clear();
+  return ended && !failure.has_value() ? Poll::kEnd : Poll::kMore;
 }
+
+template absl::StatusOr<Poll> SubjectChannel::Take(std::vector<Message>& out);
+template absl::StatusOr<Poll> SubjectChannel::Take(std::vector<std::string>& out);
 
 void SubjectChannel::RequestStop() {
   stop_.request_stop();

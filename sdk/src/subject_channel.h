@@ -6,6 +6,10 @@
 // so the messages of one commit always reach the sink in one batch. Offsets
 // travel with commits: the consumer's state is the offset of the last commit
 // it took.
+//
+// Raw and bytes payloads travel as bytes, back to back in one buffer, and
+// become `Message`s on the consumer's thread: a message then costs no
+// allocation on the producer's thread and none freed across threads.
 
 #ifndef INLET_SRC_SUBJECT_CHANNEL_H_
 #define INLET_SRC_SUBJECT_CHANNEL_H_
@@ -18,6 +22,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,6 +37,19 @@
 
 namespace inlet::internal {
 
+// Messages in order: decoded ones (JSON format) or payloads (raw, bytes).
+struct MessageRun {
+  std::vector<Message> decoded;
+  std::string payloads;             // Back to back.
+  std::vector<size_t> payload_ends;  // Where each payload ends in `payloads`.
+
+  size_t size() const { return decoded.size() + payload_ends.size(); }
+  bool empty() const { return size() == 0; }
+  void clear();
+  // Moves the first `count` messages to the end of `to`.
+  void MoveFront(size_t count, MessageRun& to);
+};
+
 class SubjectChannel {
  public:
   // `name` is how errors name the subject, e.g. `orders` or `orders/part-1`;
@@ -43,8 +61,8 @@ class SubjectChannel {
   void Attach(ConnectorSubject& subject) { subject.channel_ = this; }
 
   // Producer side: the `ConnectorSubject` methods of the same names.
-  const MessageDecoder& decoder() const { return decoder_; }
-  void Push(MessageDecoder::Result decoded);
+  void PushJson(nlohmann::json message);
+  void PushText(std::string_view message);
   void Commit();
   void Close();
   void ReportOffset(nlohmann::json offset);
@@ -61,7 +79,9 @@ class SubjectChannel {
   // Consumer side. Appends every committed message to `out` (committing the
   // pending ones first when autocommit is due) and says whether the stream
   // goes on; the failure, once everything committed before it is taken.
-  absl::StatusOr<Poll> Take(std::vector<Message>& out);
+  // `T` is `Message` or, for the raw and bytes formats, `std::string`.
+  template <class T>
+  absl::StatusOr<Poll> Take(std::vector<T>& out);
   // The offset of the last commit taken (before any, the one resumed from).
   const nlohmann::json& offset() const { return taken_offset_; }
   // Asks the subject to stop and wakes a producer blocked on a full backlog.
@@ -70,6 +90,11 @@ class SubjectChannel {
   bool WaitDone(absl::Duration timeout);
 
  private:
+  // Numbers a message and either rejects it (`error`) or, once the backlog
+  // has room, lets `append` add it to the pending run; under `mutex_`.
+  template <class Append>
+  void Push(std::optional<MessageError> error, Append append);
+
   // Moves pending messages to the committed queue: all of them, or only
   // those the last reported offset covers (autocommit of a subject that
   // reports offsets, so a message is never committed without its offset).
@@ -88,9 +113,9 @@ class SubjectChannel {
   std::condition_variable done_;
   int waiting_producers_ = 0;
   int64_t pushed_ = 0;
-  std::vector<Message> pending_;
+  MessageRun pending_;
   absl::Time pending_since_ = absl::InfinitePast();
-  std::vector<Message> committed_;
+  MessageRun committed_;
   bool offsets_reported_ = false;
   std::optional<nlohmann::json> pending_offset_;
   size_t pending_covered_ = 0;  // How many pending messages `pending_offset_` covers.
@@ -99,7 +124,9 @@ class SubjectChannel {
   bool done_flag_ = false;
   std::optional<absl::Status> failure_;
 
-  nlohmann::json taken_offset_;  // Consumer thread only.
+  // Consumer thread only.
+  nlohmann::json taken_offset_;
+  MessageRun taken_;  // Keeps its capacity from one `Take` to the next.
 };
 
 }  // namespace inlet::internal

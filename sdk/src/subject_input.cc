@@ -4,6 +4,7 @@
 #include <exception>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -18,7 +19,8 @@ constexpr absl::Duration kSlowStopWarning = absl::Seconds(5);
 
 // One partition: a subject running on its own thread, and the channel the
 // runtime polls.
-class SubjectPartition final : public StatefulSource<Message, nlohmann::json> {
+template <class T>
+class SubjectPartition final : public StatefulSource<T, nlohmann::json> {
  public:
   SubjectPartition(std::string name, internal::MessageDecoder decoder,
                    const SubjectOptions& options, std::unique_ptr<ConnectorSubject> subject,
@@ -32,7 +34,7 @@ class SubjectPartition final : public StatefulSource<Message, nlohmann::json> {
 
   ~SubjectPartition() override { Stop(); }
 
-  absl::StatusOr<Poll> NextBatch(std::vector<Message>& out) override { return channel_.Take(out); }
+  absl::StatusOr<Poll> NextBatch(std::vector<T>& out) override { return channel_.Take(out); }
   nlohmann::json Snapshot() override { return channel_.offset(); }
   void Close() override { Stop(); }
 
@@ -79,23 +81,31 @@ class SubjectPartition final : public StatefulSource<Message, nlohmann::json> {
 
 }  // namespace
 
-SubjectInput::SubjectInput(Factory make_subject, SubjectOptions options)
+template <class T>
+SubjectInput<T>::SubjectInput(Factory make_subject, SubjectOptions options)
     : partitions_({options.name}),
       make_subject_([make = std::move(make_subject)](std::string_view) { return make(); }),
       options_(std::move(options)) {}
 
-SubjectInput::SubjectInput(std::vector<std::string> partitions, PartitionFactory make_subject,
-                           SubjectOptions options)
+template <class T>
+SubjectInput<T>::SubjectInput(std::vector<std::string> partitions, PartitionFactory make_subject,
+                              SubjectOptions options)
     : partitions_(std::move(partitions)),
       make_subject_(std::move(make_subject)),
       options_(std::move(options)) {}
 
-absl::StatusOr<std::vector<std::string>> SubjectInput::ListParts() {
+template <class T>
+absl::StatusOr<std::vector<std::string>> SubjectInput<T>::ListParts() {
   absl::StatusOr<internal::MessageDecoder> decoder =
       internal::MessageDecoder::Create(options_.format, options_.schema);
   if (!decoder.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("subject \"", options_.name, "\": ", decoder.status().message()));
+  }
+  if (std::is_same_v<T, std::string> && options_.format == MessageFormat::kJson) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "subject \"", options_.name,
+        "\": std::string items need the raw or bytes format; JSON messages are inlet::Message"));
   }
   if (options_.max_backlog == 0) {
     return absl::InvalidArgumentError(
@@ -104,7 +114,8 @@ absl::StatusOr<std::vector<std::string>> SubjectInput::ListParts() {
   return partitions_;
 }
 
-absl::StatusOr<std::unique_ptr<SubjectInput::Source>> SubjectInput::BuildPart(
+template <class T>
+absl::StatusOr<std::unique_ptr<typename SubjectInput<T>::Source>> SubjectInput<T>::BuildPart(
     std::string_view, std::string_view for_part, std::optional<nlohmann::json> resume) {
   absl::StatusOr<internal::MessageDecoder> decoder =
       internal::MessageDecoder::Create(options_.format, options_.schema);
@@ -117,8 +128,11 @@ absl::StatusOr<std::unique_ptr<SubjectInput::Source>> SubjectInput::BuildPart(
   if (subject == nullptr) {
     return absl::InternalError(absl::StrCat("subject \"", name, "\": the factory returned null"));
   }
-  return std::make_unique<SubjectPartition>(std::move(name), *std::move(decoder), options_,
-                                            std::move(subject), std::move(resume));
+  return std::make_unique<SubjectPartition<T>>(std::move(name), *std::move(decoder), options_,
+                                               std::move(subject), std::move(resume));
 }
+
+template class SubjectInput<Message>;
+template class SubjectInput<std::string>;
 
 }  // namespace inlet

@@ -74,7 +74,7 @@ class ConnectorSubject {
   // A JSON value. For the raw and bytes formats it is pushed as its text.
   void NextJson(const nlohmann::json& message);
   // Text: parsed as JSON, checked as UTF-8 (raw) or taken as bytes.
-  void NextStr(std::string message);
+  void NextStr(std::string_view message);
   // Bytes: parsed as JSON, checked as UTF-8 (raw) or taken as they are.
   void NextBytes(std::string_view message);
 

@@ -3,8 +3,9 @@
 // own, and the runtime polls the messages it committed without ever waiting
 // on it.
 //
-//   inlet::SubjectInput input([] { return std::make_unique<Ticks>(); },
-//                             {.schema = {{.name = "tick", .type = inlet::FieldType::kInt}}});
+//   inlet::SubjectInput<inlet::Message> input(
+//       [] { return std::make_unique<Ticks>(); },
+//       {.schema = {{.name = "tick", .type = inlet::FieldType::kInt}}});
 //   inlet::Run(input, sink);
 //
 // A partition's resume state is the subject's last reported offset (JSON
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -61,8 +63,16 @@ struct SubjectOptions {
   std::function<void(const MessageError&)> on_error = nullptr;
 };
 
-class SubjectInput final : public PartitionedInput<Message, nlohmann::json> {
+// `T` is the item type: `Message` for any format (a key and a JSON value),
+// or `std::string` for the raw and bytes formats (the text or bytes alone,
+// like the file inputs' lines; the cheapest way to move small messages).
+template <class T = Message>
+class SubjectInput final : public PartitionedInput<T, nlohmann::json> {
  public:
+  static_assert(std::is_same_v<T, Message> || std::is_same_v<T, std::string>,
+                "SubjectInput items are inlet::Message or std::string");
+  using Source = StatefulSource<T, nlohmann::json>;
+
   // Makes the subject of a partition; called once each time the partition
   // is built (every run, and again on resume).
   using Factory = std::function<std::unique_ptr<ConnectorSubject>()>;
@@ -78,7 +88,8 @@ class SubjectInput final : public PartitionedInput<Message, nlohmann::json> {
                SubjectOptions options = {});
 
   // Fails when the options are invalid (a schema with the raw format, a
-  // duplicate field, a default of the wrong type, a zero backlog).
+  // duplicate field, a default of the wrong type, a zero backlog, the JSON
+  // format with `std::string` items).
   absl::StatusOr<std::vector<std::string>> ListParts() override;
 
   // Makes the partition's subject and starts its thread: `Seek(*resume)`
@@ -92,6 +103,9 @@ class SubjectInput final : public PartitionedInput<Message, nlohmann::json> {
   PartitionFactory make_subject_;
   SubjectOptions options_;
 };
+
+extern template class SubjectInput<Message>;
+extern template class SubjectInput<std::string>;
 
 }  // namespace inlet
 
