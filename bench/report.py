@@ -27,6 +27,10 @@ TARGET_IDLE_PERCENT = 1.0
 # partitions in less than this.
 TARGET_RECOVERY_RATIO = 0.98
 TARGET_RESUME_SECONDS = 1.0
+# 16-byte messages through the subject adapter: at least this fraction of a
+# plain bounded handoff between two threads, and at least this rate.
+TARGET_SUBJECT_RATIO = 0.5
+TARGET_SUBJECT_RATE = 10e6
 
 COMMAND = "bash bench/run.sh"
 
@@ -110,6 +114,61 @@ def yes_no(met):
     return "yes" if met else "**no**"
 
 
+def subject_section(medians, pathway):
+    """The subject adapter's rows for the targets table, and its section."""
+    strings = lookup(medians, "BM_Subject<std::string>")["items_per_second"]
+    messages = lookup(medians, "BM_Subject<inlet::Message>")["items_per_second"]
+    plain = lookup(medians, "BM_PlainHandoff")["items_per_second"]
+    latency = lookup(medians, "BM_CommitLatency", iterations=1)
+    ratio = strings / plain
+    targets = [
+        f"| subject, 16-byte messages: >= {TARGET_SUBJECT_RATIO} of a plain handoff | "
+        f"{ratio:.2f} | {yes_no(ratio >= TARGET_SUBJECT_RATIO)} |",
+        f"| subject, 16-byte messages: >= {rate(TARGET_SUBJECT_RATE)}/s | {rate(strings)}/s | "
+        f"{yes_no(strings >= TARGET_SUBJECT_RATE)} |",
+    ]
+    lines = [
+        "",
+        "## Subject adapter (`bench/subject_bench.cc`, `bench/pathway_subject.py`)",
+        "",
+        "A `ConnectorSubject` pushes 16-byte strings (`NextStr`, raw format, a `Commit` every",
+        "1,024) through `SubjectInput` into a `CountingSink` on one worker, as `std::string`",
+        "items and as `inlet::Message` items (a JSON string value each). The plain handoff",
+        "moves the same strings, each an owned `std::string`, from a producer thread to a",
+        "consumer thread through a bounded queue of the same capacity (65,536) whose consumer",
+        "takes everything queued at once.",
+        "",
+        "| path | messages/s | / plain handoff |",
+        "|---|---:|---:|",
+        f"| plain bounded handoff | {rate(plain)} | 1.00 |",
+        f"| `SubjectInput<std::string>` | {rate(strings)} | {strings / plain:.2f} |",
+        f"| `SubjectInput<inlet::Message>` | {rate(messages)} | {messages / plain:.2f} |",
+        "",
+        "Latency from `Commit` to the sink's `Write`, one message at a time, the worker",
+        f"otherwise idle ({latency['samples']:,.0f} messages): "
+        f"p50 {latency['p50_us']:.0f} us, p99 {latency['p99_us']:.0f} us. An empty poll",
+        "makes a partition wait 1 ms before the next (the runtime's idle cooldown), which",
+        "bounds the median.",
+    ]
+    if pathway:
+        lines += [
+            "",
+            f"Pathway {pathway['pathway_version']}: its own Python `ConnectorSubject` feeding",
+            f"`pw.io.python.read` with the same messages ({pathway['messages']:,}, `next(data=...)`",
+            "with a `str` schema, a `commit()` every 1,024), counted by a `reduce`, timed around",
+            "`pw.run`, median of three runs, measured in the same `bench/run.sh` run.",
+            "",
+            "| path | messages/s | inlet / Pathway |",
+            "|---|---:|---:|",
+            f"| Pathway `ConnectorSubject` | {rate(pathway['messages_per_second'])} | |",
+            f"| `SubjectInput<std::string>` | {rate(strings)} | "
+            f"{strings / pathway['messages_per_second']:.0f}x |",
+            f"| `SubjectInput<inlet::Message>` | {rate(messages)} | "
+            f"{messages / pathway['messages_per_second']:.0f}x |",
+        ]
+    return targets, lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="Google Benchmark JSON files")
@@ -119,6 +178,7 @@ def main():
                         help="the 1, 5 and 15 minute load averages when the run started")
     parser.add_argument("--store-fs", default="unknown",
                         help="the file system the recovery benchmarks' stores were on")
+    parser.add_argument("--pathway", help="the JSON that bench/pathway_subject.py wrote")
     options = parser.parse_args()
 
     medians, context = load_medians(options.results)
@@ -148,6 +208,9 @@ def main():
     if not overhead or not idle or not throughput or not resume or not commit:
         sys.exit("report: the results lack runtime_overhead_bench, idle_cost_bench or "
                  "recovery_bench runs")
+
+    pathway = json.loads(pathlib.Path(options.pathway).read_text()) if options.pathway else None
+    subject_targets, subject_lines = subject_section(medians, pathway)
 
     version, build_type = compiler(options.build_dir)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -189,6 +252,7 @@ def main():
         lines.append(f"| resume {partitions:,.0f} partitions, {workers} worker(s): "
                      f"< {TARGET_RESUME_SECONDS:g} s | {took * 1e3:.1f} ms | "
                      f"{yes_no(took < TARGET_RESUME_SECONDS)} |")
+    lines += subject_targets
     lines += [
         "",
         "## Runtime overhead (`bench/runtime_overhead_bench.cc`)",
@@ -255,6 +319,7 @@ def main():
     for partitions, median_ms, mean_ms in commit:
         lines.append(f"| {partitions:,} | {median_ms:.3f} | {mean_ms:.3f} | "
                      f"{median_ms * 1e3 / partitions:.1f} |")
+    lines += subject_lines
     lines.append("")
 
     pathlib.Path(options.out).write_text("\n".join(lines))

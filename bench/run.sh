@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 
 benches=()
 for source in bench/*_bench.cc; do
@@ -37,5 +38,8 @@ done
 
 rm -rf "$scratch"
 
-python3 bench/report.py --build-dir build/release --load-before "$load_before" \
-  --store-fs "$store_fs" --out BENCHMARKS.md "$results"/*.json
+echo "bench: pathway_subject.py" >&2
+.venv/bin/python bench/pathway_subject.py --out "$results/pathway_subject.json" >/dev/null
+
+python3 bench/report.py --pathway "$results/pathway_subject.json" --build-dir build/release --load-before "$load_before" \
+  --store-fs "$store_fs" --out BENCHMARKS.md "$results"/*_bench.json

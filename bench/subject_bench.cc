@@ -180,6 +180,7 @@ void BM_CommitLatency(benchmark::State& state) {
   std::sort(micros.begin(), micros.end());
   state.counters["p50_us"] = micros[micros.size() / 2];
   state.counters["p99_us"] = micros[micros.size() * 99 / 100];
+  state.counters["samples"] = static_cast<double>(micros.size());
   state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
 }
 BENCHMARK(BM_CommitLatency)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);

@@ -1,6 +1,7 @@
 #include "utf8.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace inlet::internal {
 
@@ -11,8 +12,8 @@ std::optional<size_t> FindInvalidUtf8(std::string_view text) {
   while (i < size) {
     // Eight ASCII bytes at a time: the common case for text.
     while (i + 8 <= size) {
-      uint64_t chunk = 0;
-      for (size_t k = 0; k < 8; ++k) chunk |= static_cast<uint64_t>(bytes[i + k]) << (8 * k);
+      uint64_t chunk;
+      std::memcpy(&chunk, bytes + i, sizeof(chunk));
       if ((chunk & 0x8080808080808080ULL) != 0) break;
       i += 8;
     }
