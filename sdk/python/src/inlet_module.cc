@@ -13,6 +13,7 @@
 #include "inlet/directory_input.h"
 #include "inlet/file_input.h"
 #include "inlet/python/export.h"
+#include "json_document_caster.h"
 #include "json_lines_input.h"
 
 namespace {

@@ -17,23 +17,28 @@
 namespace inlet::python {
 namespace {
 
-class JsonLinesSource final : public StatefulSource<nlohmann::json, int64_t> {
+class JsonLinesSource final : public StatefulSource<ParsedJson, int64_t> {
  public:
   JsonLinesSource(std::string path, std::unique_ptr<StatefulSource<std::string, int64_t>> lines)
       : path_(std::move(path)), lines_(std::move(lines)) {}
 
-  absl::StatusOr<Poll> NextBatch(std::vector<nlohmann::json>& out) override {
+  absl::StatusOr<Poll> NextBatch(std::vector<ParsedJson>& out) override {
+    RecycleDocuments();
     batch_.clear();
     absl::StatusOr<Poll> poll = lines_->NextBatch(batch_);
     if (!poll.ok()) return poll.status();
     out.reserve(out.size() + batch_.size());
     for (const std::string& line : batch_) {
-      nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (parsed.is_discarded()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(path_, ": a line is not JSON: ", line.substr(0, 80)));
+      std::shared_ptr<simdjson::dom::document> document = TakeDocument();
+      const simdjson::error_code error =
+          parser_.parse_into_document(*document, line.data(), line.size()).error();
+      if (error != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError(absl::StrCat(path_, ": a line is not JSON (",
+                                                       simdjson::error_message(error),
+                                                       "): ", line.substr(0, 80)));
       }
-      out.push_back(std::move(parsed));
+      lent_.push_back(document);
+      out.push_back(ParsedJson{.document = std::move(document)});
     }
     return poll;
   }
@@ -45,7 +50,25 @@ class JsonLinesSource final : public StatefulSource<nlohmann::json, int64_t> {
  private:
   std::string path_;
   std::unique_ptr<StatefulSource<std::string, int64_t>> lines_;
+  // Documents whose items have all been dropped go back to the pool.
+  void RecycleDocuments() {
+    for (std::shared_ptr<simdjson::dom::document>& document : lent_) {
+      if (document.use_count() == 1) free_.push_back(std::move(document));
+    }
+    lent_.clear();
+  }
+
+  std::shared_ptr<simdjson::dom::document> TakeDocument() {
+    if (free_.empty()) return std::make_shared<simdjson::dom::document>();
+    std::shared_ptr<simdjson::dom::document> document = std::move(free_.back());
+    free_.pop_back();
+    return document;
+  }
+
   std::vector<std::string> batch_;
+  simdjson::dom::parser parser_;
+  std::vector<std::shared_ptr<simdjson::dom::document>> lent_;
+  std::vector<std::shared_ptr<simdjson::dom::document>> free_;
 };
 
 }  // namespace

@@ -36,13 +36,48 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
 namespace inlet::python {
+
+namespace internal {
+
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
+// Returns `key` as a Python str. Object keys repeat from one item to the
+// next, so the first 4096 short ones are kept (for the life of the process:
+// the strs refer to nothing) and reused, with no new string and no new hash
+// per key. The GIL guards the cache.
+inline nanobind::object DictKey(std::string_view key) {
+  namespace nb = nanobind;
+  constexpr size_t kMaxKeys = 4096;
+  constexpr size_t kMaxKeyLength = 64;
+  static auto* const cache =
+      new std::unordered_map<std::string, PyObject*, StringViewHash, std::equal_to<>>();
+  if (key.size() <= kMaxKeyLength) {
+    auto found = cache->find(key);
+    if (found != cache->end()) return nb::borrow(found->second);
+  }
+  PyObject* text = PyUnicode_FromStringAndSize(key.data(), static_cast<Py_ssize_t>(key.size()));
+  if (text == nullptr) throw nb::python_error();
+  if (key.size() <= kMaxKeyLength && cache->size() < kMaxKeys) {
+    cache->emplace(std::string(key), text);
+    Py_INCREF(text);
+  }
+  return nb::steal(text);
+}
+
+}  // namespace internal
 
 // Converts `value` to the Python value described above. Throws
 // `nanobind::python_error` when Python cannot build it (a string that is not
@@ -87,8 +122,7 @@ inline nanobind::object JsonToPython(const nlohmann::json& value) {
     case Type::object: {
       nb::object dict = checked(PyDict_New());
       for (const auto& [key, element] : value.items()) {
-        nb::object py_key =
-            checked(PyUnicode_FromStringAndSize(key.data(), static_cast<Py_ssize_t>(key.size())));
+        nb::object py_key = internal::DictKey(key);
         if (PyDict_SetItem(dict.ptr(), py_key.ptr(), JsonToPython(element).ptr()) != 0) {
           throw nb::python_error();
         }
