@@ -117,6 +117,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="inlet-bytewax-bench-") as scratch:
         directory = pathlib.Path(scratch)
         write_inputs(directory, options.lines_per_file)
+        json_line_bytes = round(sum(path.stat().st_size for path in (directory / "json").iterdir())
+                                / expected)
         for variant in ("lines", "json"):
             for workers in (1, 2):
                 runs = {"inlet": [], "bytewax": []}
@@ -139,6 +141,7 @@ def main():
     context = {"python": platform.python_version(),
                "bytewax": importlib.metadata.version("bytewax"),
                "files": FILES, "lines_per_file": options.lines_per_file,
+               "json_line_bytes": json_line_bytes,
                "batch_size": BATCH_SIZE, "repetitions": options.repetitions}
     pathlib.Path(options.out).write_text(json.dumps({"context": context, "results": results},
                                                     indent=2))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release preset, runs every benchmark in bench/ and writes
+# Builds the release preset, runs every benchmark in bench/ (the C++ ones and
+# bytewax_bench.py, against the inlet package built from this tree) and writes
 # BENCHMARKS.md at the repository root. Re-runnable: each run replaces the
 # previous results. Usage: bash bench/run.sh
 set -euo pipefail
@@ -37,5 +38,12 @@ done
 
 rm -rf "$scratch"
 
+# The Bytewax comparison runs the inlet package installed from this tree.
+echo "bench: bytewax_bench.py" >&2
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+  --no-deps .
+.venv/bin/python bench/bytewax_bench.py --out build/release/bytewax-results.json
+
 python3 bench/report.py --build-dir build/release --load-before "$load_before" \
-  --store-fs "$store_fs" --out BENCHMARKS.md "$results"/*.json
+  --store-fs "$store_fs" --bytewax-results build/release/bytewax-results.json \
+  --out BENCHMARKS.md "$results"/*.json
