@@ -32,47 +32,36 @@ S = TypeVar("S")
 Paths = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
 
 
-class _StatefulPartition(inputs.StatefulSourcePartition[X, S]):
-    """One live partition of a :class:`PartitionedSource`."""
+class _NativePartition:
+    """Forwards Bytewax's partition calls to a partition exported from C++."""
 
     def __init__(self, native: Any):
         self._native = native
 
-    def next_batch(self) -> List[X]:
+    def next_batch(self) -> List[Any]:
         """Calls ``NextBatch``: the items ready now; StopIteration at the end."""
         return self._native.next_batch()
 
     def next_awake(self) -> Optional[datetime]:
         """Calls ``NextAwake``: an aware UTC datetime, or None."""
         return self._native.next_awake()
+
+    def close(self) -> None:
+        """Calls ``Close``."""
+        self._native.close()
+
+
+class _StatefulPartition(_NativePartition, inputs.StatefulSourcePartition[X, S]):
+    """One live partition of a :class:`PartitionedSource`."""
 
     def snapshot(self) -> S:
         """Calls ``Snapshot``: the state (a plain value) that resumes right
         after the last item returned."""
         return self._native.snapshot()
 
-    def close(self) -> None:
-        """Calls ``Close``."""
-        self._native.close()
 
-
-class _StatelessPartition(inputs.StatelessSourcePartition[X]):
+class _StatelessPartition(_NativePartition, inputs.StatelessSourcePartition[X]):
     """The source of one worker of a :class:`DynamicSource`."""
-
-    def __init__(self, native: Any):
-        self._native = native
-
-    def next_batch(self) -> List[X]:
-        """Calls ``NextBatch``: the items ready now; StopIteration at the end."""
-        return self._native.next_batch()
-
-    def next_awake(self) -> Optional[datetime]:
-        """Calls ``NextAwake``: an aware UTC datetime, or None."""
-        return self._native.next_awake()
-
-    def close(self) -> None:
-        """Calls ``Close``."""
-        self._native.close()
 
 
 class PartitionedSource(inputs.FixedPartitionedSource[X, S], Generic[X, S]):
@@ -129,19 +118,19 @@ def _path_list(paths: Paths) -> List[str]:
     return [os.fspath(path) for path in paths]
 
 
-class FileSource(PartitionedSource[str, int]):
-    """Lines of text files, one partition per file, read in C++.
+class _FileLinesSource(PartitionedSource[X, int]):
+    """The file sources' shared constructor: which files, and how to read them.
 
-    Yields each line as a str without its trailing newline (the bytes must be
-    UTF-8), like ``bytewax.connectors.files.FileSource``; the state is the
-    byte offset after the last line. With ``follow``, a partition never ends
-    and picks up appended lines every ``poll_interval``. A partition is named
-    by its path as given. See ``inlet/file_input.h`` for every error.
+    ``batch_size`` is the most lines one batch holds. With ``follow``, a
+    partition never ends: at the end of its file it looks for appended lines
+    every ``poll_interval``, and a last line without its newline waits for it.
     """
+
+    _native_type: str  # The class of inlet._inlet that reads the files.
 
     def __init__(
         self,
-        paths: Paths,
+        files: Paths,
         *,
         batch_size: int = 1000,
         follow: bool = False,
@@ -149,47 +138,43 @@ class FileSource(PartitionedSource[str, int]):
     ):
         from inlet import _inlet
 
-        super().__init__(_inlet.FileInput(
-            _path_list(paths), follow=follow,
+        native_type = getattr(_inlet, self._native_type)
+        super().__init__(native_type(
+            self._files_argument(files), follow=follow,
             poll_interval_seconds=poll_interval.total_seconds(), batch_size=batch_size))
 
+    @staticmethod
+    def _files_argument(files: Paths) -> Any:
+        return _path_list(files)
 
-class DirSource(PartitionedSource[str, int]):
+
+class FileSource(_FileLinesSource[str]):
+    """Lines of text files (a path or a list of paths), one partition per
+    file, read in C++.
+
+    Yields each line as a str without its trailing newline (the bytes must be
+    UTF-8), like ``bytewax.connectors.files.FileSource``; the state is the
+    byte offset after the last line. A partition is named by its path as
+    given. See ``inlet/file_input.h`` for every error. Keyword arguments as
+    described in :class:`_FileLinesSource`.
+    """
+
+    _native_type = "FileInput"
+
+
+class DirSource(_FileLinesSource[str]):
     """Lines of every regular file matching a glob pattern, as
     :class:`FileSource` reads them; the pattern is evaluated when Bytewax
     lists the partitions. See ``inlet/directory_input.h``."""
 
-    def __init__(
-        self,
-        pattern: Union[str, "os.PathLike[str]"],
-        *,
-        batch_size: int = 1000,
-        follow: bool = False,
-        poll_interval: timedelta = timedelta(milliseconds=100),
-    ):
-        from inlet import _inlet
-
-        super().__init__(_inlet.DirectoryInput(
-            os.fspath(pattern), follow=follow,
-            poll_interval_seconds=poll_interval.total_seconds(), batch_size=batch_size))
+    _native_type = "DirectoryInput"
+    _files_argument = staticmethod(os.fspath)
 
 
-class JsonLinesSource(PartitionedSource[Any, int]):
+class JsonLinesSource(_FileLinesSource[Any]):
     """JSON lines of text files, parsed in C++: each line becomes a dict,
     list, str, number, bool or None. Otherwise as :class:`FileSource`; a line
     that is not JSON raises :class:`inlet.ConnectorError` (INVALID_ARGUMENT).
     """
 
-    def __init__(
-        self,
-        paths: Paths,
-        *,
-        batch_size: int = 1000,
-        follow: bool = False,
-        poll_interval: timedelta = timedelta(milliseconds=100),
-    ):
-        from inlet import _inlet
-
-        super().__init__(_inlet.JsonLinesInput(
-            _path_list(paths), follow=follow,
-            poll_interval_seconds=poll_interval.total_seconds(), batch_size=batch_size))
+    _native_type = "JsonLinesInput"

@@ -21,13 +21,10 @@ namespace inlet::python {
 inline nanobind::object JsonElementToPython(simdjson::dom::element element) {
   namespace nb = nanobind;
   using Type = simdjson::dom::element_type;
-  auto checked = [](PyObject* built) {
-    if (built == nullptr) throw nb::python_error();
-    return nb::steal(built);
-  };
+  using internal::Checked;
   switch (element.type()) {
     case Type::ARRAY: {
-      nb::object list = checked(PyList_New(0));
+      nb::object list = Checked(PyList_New(0));
       const simdjson::dom::array array = element.get_array().value_unsafe();
       for (simdjson::dom::element child : array) {
         if (PyList_Append(list.ptr(), JsonElementToPython(child).ptr()) != 0) {
@@ -37,7 +34,7 @@ inline nanobind::object JsonElementToPython(simdjson::dom::element element) {
       return list;
     }
     case Type::OBJECT: {
-      nb::object dict = checked(PyDict_New());
+      nb::object dict = Checked(PyDict_New());
       const simdjson::dom::object object = element.get_object().value_unsafe();
       for (simdjson::dom::key_value_pair field : object) {
         if (PyDict_SetItem(dict.ptr(), internal::DictKey(field.key).ptr(),
@@ -48,14 +45,14 @@ inline nanobind::object JsonElementToPython(simdjson::dom::element element) {
       return dict;
     }
     case Type::INT64:
-      return checked(PyLong_FromLongLong(element.get_int64().value_unsafe()));
+      return Checked(PyLong_FromLongLong(element.get_int64().value_unsafe()));
     case Type::UINT64:
-      return checked(PyLong_FromUnsignedLongLong(element.get_uint64().value_unsafe()));
+      return Checked(PyLong_FromUnsignedLongLong(element.get_uint64().value_unsafe()));
     case Type::DOUBLE:
-      return checked(PyFloat_FromDouble(element.get_double().value_unsafe()));
+      return Checked(PyFloat_FromDouble(element.get_double().value_unsafe()));
     case Type::STRING: {
       const std::string_view text = element.get_string().value_unsafe();
-      return checked(
+      return Checked(
           PyUnicode_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size())));
     }
     case Type::BOOL:

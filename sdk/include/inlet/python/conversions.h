@@ -54,6 +54,13 @@ struct StringViewHash {
   size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
 
+// Takes ownership of `built`, a new reference from the Python C API, or
+// throws the error Python raised when it is null.
+inline nanobind::object Checked(PyObject* built) {
+  if (built == nullptr) throw nanobind::python_error();
+  return nanobind::steal(built);
+}
+
 // Returns `key` as a Python str. Object keys repeat from one item to the
 // next, so the first 4096 short ones are kept (for the life of the process:
 // the strs refer to nothing) and reused, with no new string and no new hash
@@ -85,10 +92,7 @@ inline nanobind::object DictKey(std::string_view key) {
 inline nanobind::object JsonToPython(const nlohmann::json& value) {
   namespace nb = nanobind;
   using Type = nlohmann::json::value_t;
-  auto checked = [](PyObject* built) {
-    if (built == nullptr) throw nb::python_error();
-    return nb::steal(built);
-  };
+  using internal::Checked;
   switch (value.type()) {
     case Type::null:
     case Type::discarded:
@@ -96,23 +100,23 @@ inline nanobind::object JsonToPython(const nlohmann::json& value) {
     case Type::boolean:
       return nb::bool_(value.get<bool>());
     case Type::number_integer:
-      return checked(PyLong_FromLongLong(value.get<int64_t>()));
+      return Checked(PyLong_FromLongLong(value.get<int64_t>()));
     case Type::number_unsigned:
-      return checked(PyLong_FromUnsignedLongLong(value.get<uint64_t>()));
+      return Checked(PyLong_FromUnsignedLongLong(value.get<uint64_t>()));
     case Type::number_float:
-      return checked(PyFloat_FromDouble(value.get<double>()));
+      return Checked(PyFloat_FromDouble(value.get<double>()));
     case Type::string: {
       const std::string& text = value.get_ref<const std::string&>();
-      return checked(
+      return Checked(
           PyUnicode_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size())));
     }
     case Type::binary: {
       const nlohmann::json::binary_t& bytes = value.get_binary();
-      return checked(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(bytes.data()),
+      return Checked(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(bytes.data()),
                                                static_cast<Py_ssize_t>(bytes.size())));
     }
     case Type::array: {
-      nb::object list = checked(PyList_New(static_cast<Py_ssize_t>(value.size())));
+      nb::object list = Checked(PyList_New(static_cast<Py_ssize_t>(value.size())));
       Py_ssize_t index = 0;
       for (const nlohmann::json& element : value) {
         PyList_SET_ITEM(list.ptr(), index++, JsonToPython(element).release().ptr());
@@ -120,7 +124,7 @@ inline nanobind::object JsonToPython(const nlohmann::json& value) {
       return list;
     }
     case Type::object: {
-      nb::object dict = checked(PyDict_New());
+      nb::object dict = Checked(PyDict_New());
       for (const auto& [key, element] : value.items()) {
         nb::object py_key = internal::DictKey(key);
         if (PyDict_SetItem(dict.ptr(), py_key.ptr(), JsonToPython(element).ptr()) != 0) {

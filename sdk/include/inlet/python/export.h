@@ -78,10 +78,13 @@ std::mutex& BuildLock() {
   return lock;
 }
 
-template <class Input, class Source>
-void BindPartition(nanobind::handle scope, const std::string& name) {
-  using P = Partition<Input, Source>;
-  nanobind::class_<P> partition(scope, name.c_str());
+// Binds the class of `Input`'s partitions as "<name>Partition", then returns
+// the class of `Input` itself, named `name`.
+template <class Input>
+nanobind::class_<Input> BindClasses(nanobind::handle scope, const char* name) {
+  using P = Partition<Input, typename Input::Source>;
+  const std::string partition_name = absl::StrCat(name, "Partition");
+  nanobind::class_<P> partition(scope, partition_name.c_str());
   partition
       .def("next_batch", &P::NextBatch,
            "Returns the items ready now (maybe none); raises StopIteration when the partition "
@@ -93,6 +96,7 @@ void BindPartition(nanobind::handle scope, const std::string& name) {
     partition.def("snapshot", &P::Snapshot,
                   "The state that resumes this partition right after the last item returned.");
   }
+  return nanobind::class_<Input>(scope, name);
 }
 
 // Converts a resume state from Python: to JSON, then to `State`.
@@ -112,13 +116,19 @@ absl::StatusOr<State> StateFromPython(nanobind::handle value) {
   }
 }
 
-// Calls the author's method, then checks the source it built.
-template <class Source, class F>
-std::unique_ptr<Source> BuildOrRaise(const Place& place, const char* method, F&& build) {
-  std::unique_ptr<Source> source = CallOrRaise(place, method, std::forward<F>(build));
-  if (source == nullptr)
+// Calls `build` (the author's `BuildPart` or `Build`) under `Input`'s build
+// lock without the GIL, and wraps the source it returns in a partition.
+template <class Input, class F>
+auto BuildPartition(Place place, const char* method, F&& build) {
+  using Source = typename Input::Source;
+  std::unique_ptr<Source> source = CallOrRaise(place, method, [&build] {
+    std::lock_guard<std::mutex> hold(BuildLock<Input>());
+    return build();
+  });
+  if (source == nullptr) {
     RaiseConnectorError(place, method, absl::InternalError("returned a null source"));
-  return source;
+  }
+  return std::make_unique<Partition<Input, Source>>(std::move(source), std::move(place));
 }
 
 }  // namespace internal
@@ -131,10 +141,8 @@ template <class Input>
 nanobind::class_<Input> ExportPartitionedInput(nanobind::handle scope, const char* name) {
   namespace nb = nanobind;
   using State = typename Input::StateType;
-  using Source = typename Input::Source;
-  using P = internal::Partition<Input, Source>;
-  internal::BindPartition<Input, Source>(scope, absl::StrCat(name, "Partition"));
-  nb::class_<Input> input(scope, name);
+  using P = internal::Partition<Input, typename Input::Source>;
+  nb::class_<Input> input = internal::BindClasses<Input>(scope, name);
   input.def(
       "list_parts",
       [](Input& self) {
@@ -156,11 +164,9 @@ nanobind::class_<Input> ExportPartitionedInput(nanobind::handle scope, const cha
             internal::RaiseConnectorError(place, "BuildPart", converted.status());
           resume = *std::move(converted);
         }
-        std::unique_ptr<Source> source = internal::BuildOrRaise<Source>(place, "BuildPart", [&]() {
-          std::lock_guard<std::mutex> hold(internal::BuildLock<Input>());
+        return internal::BuildPartition<Input>(place, "BuildPart", [&] {
           return self.BuildPart(step_id, for_part, std::move(resume));
         });
-        return std::make_unique<P>(std::move(source), place);
       },
       nb::arg("step_id"), nb::arg("for_part"), nb::arg("resume_state").none(),
       nb::keep_alive<0, 1>(),
@@ -175,20 +181,15 @@ nanobind::class_<Input> ExportPartitionedInput(nanobind::handle scope, const cha
 template <class Input>
 nanobind::class_<Input> ExportDynamicInput(nanobind::handle scope, const char* name) {
   namespace nb = nanobind;
-  using Source = typename Input::Source;
-  using P = internal::Partition<Input, Source>;
-  internal::BindPartition<Input, Source>(scope, absl::StrCat(name, "Partition"));
-  nb::class_<Input> input(scope, name);
+  using P = internal::Partition<Input, typename Input::Source>;
+  nb::class_<Input> input = internal::BindClasses<Input>(scope, name);
   input.def(
       "build",
       [](Input& self, std::string step_id, int worker_index,
          int worker_count) -> std::unique_ptr<P> {
-        const internal::Place place = internal::WorkerPlace(step_id, worker_index);
-        std::unique_ptr<Source> source = internal::BuildOrRaise<Source>(place, "Build", [&]() {
-          std::lock_guard<std::mutex> hold(internal::BuildLock<Input>());
-          return self.Build(step_id, worker_index, worker_count);
-        });
-        return std::make_unique<P>(std::move(source), place);
+        return internal::BuildPartition<Input>(
+            internal::WorkerPlace(step_id, worker_index), "Build",
+            [&] { return self.Build(step_id, worker_index, worker_count); });
       },
       nb::arg("step_id"), nb::arg("worker_index"), nb::arg("worker_count"), nb::keep_alive<0, 1>(),
       "Builds the source of worker `worker_index` of `worker_count`.");
