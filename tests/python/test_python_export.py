@@ -121,7 +121,8 @@ def test_a_partition_is_not_used_after_close(connector):
     part.close()
     with pytest.raises(connector_error()) as caught:
         part.next_batch()
-    assert caught.value.code == "FAILED_PRECONDITION" and caught.value.method == "next_batch"
+    assert caught.value.code == "FAILED_PRECONDITION" and caught.value.method == "NextBatch"
+    assert str(caught.value) == 'step "s" partition "a": NextBatch: called after Close'
 
 
 def test_sources_of_different_threads_run_in_parallel(connector):

@@ -49,7 +49,7 @@ class Partition {
   // said `kEnd`, its last items are returned and the next call raises
   // `StopIteration` without calling the source again.
   nanobind::list NextBatch() {
-    RequireOpen("next_batch");
+    RequireOpen("NextBatch");
     if (ended_) throw nanobind::stop_iteration();
     buffer_.clear();
     const Poll poll =
@@ -69,7 +69,7 @@ class Partition {
 
   // The source's `NextAwake` as an aware UTC `datetime`, or None.
   nanobind::object NextAwake() {
-    RequireOpen("next_awake");
+    RequireOpen("NextAwake");
     const std::optional<absl::Time> awake =
         CallOrRaise(place_, "NextAwake", [this] { return source_->NextAwake(); });
     return awake.has_value() ? TimeToDatetime(*awake) : nanobind::none();
@@ -79,7 +79,7 @@ class Partition {
   nanobind::object Snapshot()
     requires kStateful
   {
-    RequireOpen("snapshot");
+    RequireOpen("Snapshot");
     const nlohmann::json state =
         CallOrRaise(place_, "Snapshot", [this] { return nlohmann::json(source_->Snapshot()); });
     return JsonToPython(state);
@@ -95,7 +95,7 @@ class Partition {
  private:
   void RequireOpen(const char* method) const {
     if (closed_) {
-      RaiseConnectorError(place_, method, absl::FailedPreconditionError("called after close()"));
+      RaiseConnectorError(place_, method, absl::FailedPreconditionError("called after Close"));
     }
   }
 
