@@ -47,10 +47,12 @@ def installed_sdk(dev_build: pathlib.Path) -> pathlib.Path:
 def inlet_package() -> None:
     """The `inlet` package built from this tree (warnings as errors) and
     installed into the running interpreter's environment, as `pip install .`
-    does; the build tree under build/python is reused between sessions."""
+    does. Its build tree is kept between sessions, apart from the one plain
+    `pip install .` uses, so neither rebuilds the other's."""
     _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          "--no-build-isolation", "--no-deps", "--config-settings=cmake.define."
-          "INLET_WARNINGS_AS_ERRORS=ON", "."], cwd=ROOT)
+          "--no-build-isolation", "--no-deps",
+          f"--config-settings=build-dir={PYTHON_BUILDS / 'wheel'}",
+          "--config-settings=cmake.define.INLET_WARNINGS_AS_ERRORS=ON", "."], cwd=ROOT)
 
 
 @pytest.fixture(scope="session")
