@@ -179,6 +179,7 @@ def main():
     parser.add_argument("--store-fs", default="unknown",
                         help="the file system the recovery benchmarks' stores were on")
     parser.add_argument("--pathway", help="the JSON that bench/pathway_subject.py wrote")
+    parser.add_argument("--bytewax-results", help="the JSON bench/bytewax_bench.py wrote")
     options = parser.parse_args()
 
     medians, context = load_medians(options.results)
@@ -320,10 +321,58 @@ def main():
         lines.append(f"| {partitions:,} | {median_ms:.3f} | {mean_ms:.3f} | "
                      f"{median_ms * 1e3 / partitions:.1f} |")
     lines += subject_lines
+    if options.bytewax_results:
+        lines += bytewax_section(options.bytewax_results)
     lines.append("")
 
     pathlib.Path(options.out).write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+# inlet's JSON-lines source must read at least this many times as fast as
+# Bytewax's FileSource followed by json.loads in a map.
+TARGET_BYTEWAX_JSON_RATIO = 2.0
+
+
+def bytewax_section(path):
+    """The lines of the Bytewax section, from bench/bytewax_bench.py's JSON."""
+    data = json.loads(pathlib.Path(path).read_text())
+    context = data["context"]
+    runs = {(r["variant"], r["source"], r["workers"]): r for r in data["results"]}
+    lines = [
+        "",
+        "## Bytewax (`bench/bytewax_bench.py`)",
+        "",
+        f"Bytewax {context['bytewax']} on Python {context['python']}: a dataflow input -> count "
+        "(each batch counted by",
+        f"`flat_map_batch`) over {context['files']} files of {context['lines_per_file']:,} lines, "
+        f"batches of {context['batch_size']}, in one",
+        "process (`bytewax.testing.cluster_main`). `lines`: `inlet.bytewax.DirSource` against",
+        f"`bytewax.connectors.files.DirSource`; `json` (JSON lines of {context['json_line_bytes']} "
+        "bytes on average):",
+        "`inlet.bytewax.JsonLinesSource` (parsed in C++) against `DirSource` followed by",
+        "`op.map(json.loads)`. Both sources run alternately in the same run on the same files;",
+        f"medians of {context['repetitions']} runs. CPU is the process's (all threads), less "
+        "disturbed by other load",
+        "than wall time.",
+        "",
+        "| variant | workers | Bytewax (lines/s) | inlet (lines/s) | inlet / Bytewax "
+        "| inlet / Bytewax, CPU time |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    targets = []
+    variants = sorted({(v, w) for (v, _, w) in runs}, key=lambda key: (key[0] != "lines", key[1]))
+    for variant, workers in variants:
+        ours, theirs = runs[(variant, "inlet", workers)], runs[(variant, "bytewax", workers)]
+        ratio = ours["items_per_second"] / theirs["items_per_second"]
+        cpu_ratio = ours["items_per_cpu_second"] / theirs["items_per_cpu_second"]
+        lines.append(f"| {variant} | {workers} | {rate(theirs['items_per_second'])} | "
+                     f"{rate(ours['items_per_second'])} | {ratio:.2f} | {cpu_ratio:.2f} |")
+        if variant == "json":
+            targets.append(f"| json, {workers} worker(s): inlet >= {TARGET_BYTEWAX_JSON_RATIO:g}x "
+                           f"Bytewax | {ratio:.2f} | {yes_no(ratio >= TARGET_BYTEWAX_JSON_RATIO)} |")
+    lines += ["", "| target | measured | met |", "|---|---|---|", *targets]
+    return lines
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release preset, runs every benchmark in bench/ and writes
+# Builds the release preset, runs every benchmark in bench/ (the C++ ones and
+# bytewax_bench.py, against the inlet package built from this tree) and writes
 # BENCHMARKS.md at the repository root. Re-runnable: each run replaces the
 # previous results. Usage: bash bench/run.sh
 set -euo pipefail
@@ -41,5 +42,12 @@ rm -rf "$scratch"
 echo "bench: pathway_subject.py" >&2
 .venv/bin/python bench/pathway_subject.py --out "$results/pathway_subject.json" >/dev/null
 
-python3 bench/report.py --pathway "$results/pathway_subject.json" --build-dir build/release --load-before "$load_before" \
-  --store-fs "$store_fs" --out BENCHMARKS.md "$results"/*_bench.json
+# The Bytewax comparison runs the inlet package installed from this tree.
+echo "bench: bytewax_bench.py" >&2
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+  --no-deps .
+.venv/bin/python bench/bytewax_bench.py --out "$results/bytewax.json"
+
+python3 bench/report.py --build-dir build/release --load-before "$load_before" \
+  --store-fs "$store_fs" --pathway "$results/pathway_subject.json" \
+  --bytewax-results "$results/bytewax.json" --out BENCHMARKS.md "$results"/*_bench.json

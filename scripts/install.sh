@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 debian_packages=(
   build-essential cmake ninja-build pkg-config git
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libsqlite3-dev libbenchmark-dev
+  libsqlite3-dev libbenchmark-dev libsimdjson-dev
   python3-venv python3-dev
 )
 
