@@ -82,12 +82,6 @@ MessageError Rejected(std::string field, std::string expected, std::string got) 
       .field = std::move(field), .expected = std::move(expected), .got = std::move(got)};
 }
 
-MessageError InvalidUtf8(size_t offset, std::string_view text) {
-  return Rejected(
-      "", "valid UTF-8",
-      absl::StrFormat("byte 0x%02X at offset %d", static_cast<uint8_t>(text[offset]), offset));
-}
-
 std::vector<uint8_t> BytesOf(std::string_view text) {
   return std::vector<uint8_t>(text.begin(), text.end());
 }
@@ -142,11 +136,10 @@ MessageDecoder::Result MessageDecoder::FromJson(nlohmann::json message) const {
   return Rejected("", "a known format", "another");
 }
 
-std::optional<MessageError> MessageDecoder::CheckPayload(std::string_view payload) const {
-  if (format_ != MessageFormat::kRaw) return std::nullopt;
-  std::optional<size_t> invalid = FindInvalidUtf8(payload);
-  if (!invalid.has_value()) return std::nullopt;
-  return InvalidUtf8(*invalid, payload);
+MessageError MessageDecoder::InvalidUtf8(size_t offset, std::string_view text) {
+  return Rejected(
+      "", "valid UTF-8",
+      absl::StrFormat("byte 0x%02X at offset %d", static_cast<uint8_t>(text[offset]), offset));
 }
 
 Message MessageDecoder::FromPayload(std::string_view payload) const {

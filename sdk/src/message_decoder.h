@@ -14,6 +14,7 @@
 #include "inlet/message.h"
 #include "inlet/schema.h"
 #include "nlohmann/json.hpp"
+#include "utf8.h"
 
 namespace inlet::internal {
 
@@ -36,13 +37,19 @@ class MessageDecoder {
   // The raw and bytes formats in two steps, so a payload can travel as bytes
   // and become a `Message` on another thread: why `payload` is rejected (raw:
   // invalid UTF-8), then the message of an accepted payload.
-  std::optional<MessageError> CheckPayload(std::string_view payload) const;
+  std::optional<MessageError> CheckPayload(std::string_view payload) const {
+    if (format_ != MessageFormat::kRaw) return std::nullopt;
+    std::optional<size_t> invalid = FindInvalidUtf8(payload);
+    if (!invalid.has_value()) return std::nullopt;
+    return InvalidUtf8(*invalid, payload);
+  }
   Message FromPayload(std::string_view payload) const;
 
  private:
   MessageDecoder(MessageFormat format, std::vector<Field> schema)
       : format_(format), schema_(std::move(schema)) {}
 
+  static MessageError InvalidUtf8(size_t offset, std::string_view text);
   Result Parse(std::string_view text) const;
   Result Validate(nlohmann::json message) const;
 

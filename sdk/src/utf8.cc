@@ -5,10 +5,10 @@
 
 namespace inlet::internal {
 
-std::optional<size_t> FindInvalidUtf8(std::string_view text) {
+std::optional<size_t> FindInvalidUtf8From(std::string_view text, size_t from) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
   const size_t size = text.size();
-  size_t i = 0;
+  size_t i = from;
   while (i < size) {
     // Eight ASCII bytes at a time: the common case for text.
     while (i + 8 <= size) {
