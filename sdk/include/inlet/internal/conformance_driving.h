@@ -66,17 +66,19 @@ class ObservedSink final : public Sink<T> {
 };
 
 // Collects every item and requests `stop` once it holds `stop_after` items
-// (never when `stop_after` is 0). Thread-safe.
+// (at once when 0, never when `std::nullopt`). Thread-safe.
 template <class T>
 class CollectingSink final : public Sink<T> {
  public:
-  CollectingSink(std::stop_source stop, int64_t stop_after)
-      : stop_(std::move(stop)), stop_after_(stop_after) {}
+  CollectingSink(std::stop_source stop, std::optional<int64_t> stop_after)
+      : stop_(std::move(stop)), stop_after_(stop_after) {
+    if (stop_after_ == 0) stop_.request_stop();
+  }
 
   absl::Status Write(std::span<const T> items) override {
     std::lock_guard<std::mutex> lock(mutex_);
     items_.insert(items_.end(), items.begin(), items.end());
-    if (stop_after_ > 0 && static_cast<int64_t>(items_.size()) >= stop_after_) {
+    if (stop_after_.has_value() && static_cast<int64_t>(items_.size()) >= *stop_after_) {
       stop_.request_stop();
     }
     return absl::OkStatus();
@@ -88,7 +90,7 @@ class CollectingSink final : public Sink<T> {
 
  private:
   std::stop_source stop_;
-  const int64_t stop_after_;
+  const std::optional<int64_t> stop_after_;
   mutable std::mutex mutex_;
   std::vector<T> items_;
 };
