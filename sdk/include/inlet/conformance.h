@@ -664,11 +664,13 @@ REGISTER_TYPED_TEST_SUITE_P(
 }  // namespace inlet::conformance
 
 // Instantiates every case for `HarnessType` under the prefix `Name`. Use it
-// at global scope, with a harness name visible there.
-#define INLET_CONFORMANCE_TEST(Name, HarnessType)                      \
-  namespace inlet::conformance {                                       \
-  INSTANTIATE_TYPED_TEST_SUITE_P(Name, InputConformance, HarnessType); \
-  }                                                                    \
+// at global scope. The alias makes `HarnessType` mean what it means there,
+// whatever names inlet::conformance declares.
+#define INLET_CONFORMANCE_TEST(Name, HarnessType)                                           \
+  using InletConformanceHarness_##Name = HarnessType;                                       \
+  namespace inlet::conformance {                                                            \
+  INSTANTIATE_TYPED_TEST_SUITE_P(Name, InputConformance, ::InletConformanceHarness_##Name); \
+  }                                                                                         \
   static_assert(true, "a semicolon after INLET_CONFORMANCE_TEST(...) ends this assertion")
 
 #endif  // INLET_CONFORMANCE_H_
