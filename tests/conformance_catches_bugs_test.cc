@@ -3,20 +3,18 @@
 // with a message that says what went wrong, and the same connector without
 // the bug passes every case.
 
-#include <stdlib.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <string>
-#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "test_support.h"
 
 namespace {
 
@@ -30,18 +28,8 @@ struct CaseResult {
   std::string failures = {};
 };
 
-class ConformanceCatchesBugsTest : public ::testing::Test {
+class ConformanceCatchesBugsTest : public inlet_test::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string dir_template = ::testing::TempDir() + "inlet-broken-XXXXXX";
-    ASSERT_NE(mkdtemp(dir_template.data()), nullptr) << dir_template;
-    dir_ = dir_template;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
   // Runs every case of the kit on `connector` and returns the results by
   // case name.
   std::map<std::string, CaseResult> RunKitOn(const std::string& connector) {

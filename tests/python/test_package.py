@@ -3,6 +3,7 @@ project can build against."""
 
 import os
 import pathlib
+import re
 import subprocess
 import textwrap
 
@@ -21,40 +22,6 @@ CONSUMER = textwrap.dedent("""\
       return report.ok() && sink.items() == 3 ? 0 : 1;
     }
     """)
-
-CONFORMANCE_CONSUMER = textwrap.dedent("""\
-    #include <cstdint>
-    #include <filesystem>
-    #include <memory>
-    #include <string>
-    #include <vector>
-    #include "inlet/conformance.h"
-    #include "inlet/testing.h"
-
-    class Harness {
-     public:
-      using Input = inlet::TestingSource<std::string>;
-      static constexpr inlet::conformance::Capabilities kCapabilities = {.many_partitions = false};
-      absl::Status CreateDataSet(const std::filesystem::path&, int) {
-        items_.clear();
-        return absl::OkStatus();
-      }
-      std::string MakeItem(int, int64_t index) { return std::to_string(index); }
-      absl::Status Write(int, const std::vector<std::string>& items) {
-        items_.insert(items_.end(), items.begin(), items.end());
-        return absl::OkStatus();
-      }
-      std::unique_ptr<Input> NewInput() {
-        return std::make_unique<Input>(std::vector<Input::Entry>(items_.begin(), items_.end()));
-      }
-
-     private:
-      std::vector<std::string> items_;
-    };
-
-    INLET_CONFORMANCE_TEST(Consumer, Harness);
-    """)
-
 
 @pytest.fixture(scope="module")
 def prefix(dev_build: pathlib.Path, tmp_path_factory) -> pathlib.Path:
@@ -103,9 +70,12 @@ def test_pkg_config_compiles_and_links_a_program(prefix: pathlib.Path, tmp_path:
     subprocess.run([str(tmp_path / "consumer")], check=True)
 
 
-def test_conformance_kit_builds_and_runs_against_the_installed_sdk(prefix: pathlib.Path,
+def test_conformance_kit_builds_and_runs_against_the_installed_sdk(root: pathlib.Path,
+                                                                    prefix: pathlib.Path,
                                                                     tmp_path: pathlib.Path):
-    (tmp_path / "main.cc").write_text(CONFORMANCE_CONSUMER)
+    """The SDK's own conformance instantiations, built as a consumer would build
+    its connector's: with GoogleTest found by the consumer."""
+    (tmp_path / "main.cc").write_text((root / "tests/conformance_test.cc").read_text())
     (tmp_path / "CMakeLists.txt").write_text(textwrap.dedent("""\
         cmake_minimum_required(VERSION 3.25)
         project(consumer LANGUAGES CXX)
@@ -122,5 +92,5 @@ def test_conformance_kit_builds_and_runs_against_the_installed_sdk(prefix: pathl
     assert built.returncode == 0, built.stdout + built.stderr
     ran = subprocess.run([str(build / "consumer_conformance")], capture_output=True, text=True)
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    assert "[  PASSED  ] 10 tests" in ran.stdout, ran.stdout
-    assert "[  SKIPPED ] 1 test" in ran.stdout, ran.stdout
+    assert re.search(r"\[  PASSED  \] \d+ tests", ran.stdout), ran.stdout
+    assert "FAILED" not in ran.stdout, ran.stdout

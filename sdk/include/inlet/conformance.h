@@ -222,6 +222,19 @@ class InputConformance : public ::testing::Test {
     return collected;
   }
 
+  // Writes `partitions` partitions of `items` items, runs a new input over
+  // them on `workers` workers until everything is read, and checks what
+  // arrived.
+  void ExpectDeliveredByOneRun(int partitions, int64_t items, int workers) {
+    absl::StatusOr<Written> written = Populate(partitions, items);
+    ASSERT_TRUE(written.ok()) << written.status();
+    std::unique_ptr<Input> input = NewInput();
+    ASSERT_NE(input, nullptr);
+    Collected run = RunCollecting(*input, {.workers = workers}, StopAfterAll(written->total()));
+    ASSERT_TRUE(Finished(run.outcome));
+    EXPECT_TRUE(internal::conformance::CheckDelivery(*written, run.items, exactly_once()));
+  }
+
   static ::testing::AssertionResult Finished(const internal::conformance::RunOutcome& outcome) {
     if (outcome.timed_out) {
       return ::testing::AssertionFailure()
@@ -255,6 +268,25 @@ class InputConformance : public ::testing::Test {
     } else {
       return input.Build(kStep, 0, 1);
     }
+  }
+
+  // A data set of one partition, an input over it and that partition,
+  // built fresh.
+  struct OnePartition {
+    Written written = {};
+    std::unique_ptr<Input> input = nullptr;
+    std::unique_ptr<Source> source = nullptr;
+  };
+
+  absl::StatusOr<OnePartition> OpenOnePartitionOf(int64_t items) {
+    absl::StatusOr<Written> written = Populate(1, items);
+    if (!written.ok()) return written.status();
+    OnePartition opened{.written = *std::move(written), .input = harness_.NewInput()};
+    if (opened.input == nullptr) return absl::InternalError("the harness's NewInput returned null");
+    absl::StatusOr<std::unique_ptr<Source>> source = OpenOnlyPartition(*opened.input);
+    if (!source.ok()) return source.status();
+    opened.source = *std::move(source);
+    return opened;
   }
 
   // Read limits that stop an unbounded source once `before` and what it
@@ -369,27 +401,14 @@ class InputConformance : public ::testing::Test {
 TYPED_TEST_SUITE_P(InputConformance);
 
 TYPED_TEST_P(InputConformance, OnePartitionInExactOrder) {
-  auto written = this->Populate(1, 25);
-  ASSERT_TRUE(written.ok()) << written.status();
-  std::unique_ptr<typename TestFixture::Input> input = this->NewInput();
-  ASSERT_NE(input, nullptr);
-  auto run = this->RunCollecting(*input, {.workers = 1}, this->StopAfterAll(written->total()));
-  ASSERT_TRUE(this->Finished(run.outcome));
-  EXPECT_TRUE(internal::conformance::CheckDelivery(*written, run.items, this->exactly_once()));
+  this->ExpectDeliveredByOneRun(1, 25, 1);
 }
 
 TYPED_TEST_P(InputConformance, ManyPartitionsKeepOrderWithinEach) {
   if (const auto reason = this->WithoutManyPartitions()) {
     GTEST_SKIP() << *reason;
   }
-  auto written = this->Populate(4, 15);
-  ASSERT_TRUE(written.ok()) << written.status();
-  std::unique_ptr<typename TestFixture::Input> input = this->NewInput();
-  ASSERT_NE(input, nullptr);
-  auto run = this->RunCollecting(*input, {.workers = this->Workers(4, 2)},
-                                 this->StopAfterAll(written->total()));
-  ASSERT_TRUE(this->Finished(run.outcome));
-  EXPECT_TRUE(internal::conformance::CheckDelivery(*written, run.items, this->exactly_once()));
+  this->ExpectDeliveredByOneRun(4, 15, this->Workers(4, 2));
 }
 
 TYPED_TEST_P(InputConformance, SnapshotThenRebuildContinuesWithoutGapOrDuplicate) {
@@ -398,28 +417,26 @@ TYPED_TEST_P(InputConformance, SnapshotThenRebuildContinuesWithoutGapOrDuplicate
       GTEST_SKIP() << *reason;
     }
     using State = typename TestFixture::Input::StateType;
-    auto written = this->Populate(1, 20);
-    ASSERT_TRUE(written.ok()) << written.status();
-    std::unique_ptr<typename TestFixture::Input> input = this->NewInput();
-    ASSERT_NE(input, nullptr);
-    auto source = this->OpenOnlyPartition(*input);
-    ASSERT_TRUE(source.ok()) << source.status();
+    auto opened = this->OpenOnePartitionOf(20);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    const auto& written = opened->written;
+    auto& source = *opened->source;
     // A snapshot at every point an epoch could close: before the first poll
     // and after every batch.
     std::vector<std::pair<size_t, State>> cuts;
-    cuts.emplace_back(0, (*source)->Snapshot());
+    cuts.emplace_back(0, source.Snapshot());
     auto read = internal::conformance::Drain(
-        **source, this->UntilAllRead(*written, {}),
-        [&](size_t received) { cuts.emplace_back(received, (*source)->Snapshot()); });
-    (*source)->Close();
+        source, this->UntilAllRead(written, {}),
+        [&](size_t received) { cuts.emplace_back(received, source.Snapshot()); });
+    source.Close();
     ASSERT_TRUE(read.status.ok()) << read.status;
-    ASSERT_TRUE(internal::conformance::CheckDelivery(*written, read.items, this->exactly_once()))
+    ASSERT_TRUE(internal::conformance::CheckDelivery(written, read.items, this->exactly_once()))
         << "\n  (an uninterrupted read of the partition)";
     // The first cut that fails is reported; later ones would repeat it.
     for (const auto& [count, state] : cuts) {
       const std::vector<typename TestFixture::Item> before(read.items.begin(),
                                                            read.items.begin() + count);
-      ASSERT_TRUE(this->ResumesWithoutGap(*written, before, state));
+      ASSERT_TRUE(this->ResumesWithoutGap(written, before, state));
     }
   } else {
     GTEST_SKIP() << *this->WithoutResume();
@@ -459,27 +476,16 @@ TYPED_TEST_P(InputConformance, RescaleUpAndDownThroughTheRecoveryStore) {
 
 TYPED_TEST_P(InputConformance, MoreWorkersThanPartitionsStillFinishes) {
   const int partitions = this->ManyOrOne(2);
-  auto written = this->Populate(partitions, 10);
-  ASSERT_TRUE(written.ok()) << written.status();
-  std::unique_ptr<typename TestFixture::Input> input = this->NewInput();
-  ASSERT_NE(input, nullptr);
-  auto run = this->RunCollecting(*input, {.workers = partitions + 3},
-                                 this->StopAfterAll(written->total()));
-  ASSERT_TRUE(this->Finished(run.outcome));
-  EXPECT_TRUE(internal::conformance::CheckDelivery(*written, run.items, this->exactly_once()));
+  this->ExpectDeliveredByOneRun(partitions, 10, partitions + 3);
 }
 
 TYPED_TEST_P(InputConformance, NextBatchWithNoDataReturnsWithinTheSlowPollBudget) {
-  auto written = this->Populate(1, 0);
-  ASSERT_TRUE(written.ok()) << written.status();
-  std::unique_ptr<typename TestFixture::Input> input = this->NewInput();
-  ASSERT_NE(input, nullptr);
-  auto source = this->OpenOnlyPartition(*input);
-  ASSERT_TRUE(source.ok()) << source.status();
+  auto opened = this->OpenOnePartitionOf(0);
+  ASSERT_TRUE(opened.ok()) << opened.status();
   auto read = internal::conformance::Drain(
-      **source, internal::conformance::DrainLimits<typename TestFixture::Item>{
-                    .max_polls = 3, .time_limit = TestFixture::kTimeLimit});
-  (*source)->Close();
+      *opened->source, internal::conformance::DrainLimits<typename TestFixture::Item>{
+                           .max_polls = 3, .time_limit = TestFixture::kTimeLimit});
+  opened->source->Close();
   ASSERT_TRUE(read.status.ok()) << read.status;
   const absl::Duration budget = RunOptions().slow_poll_threshold;
   EXPECT_LT(read.slowest_poll, budget)
@@ -554,24 +560,20 @@ TYPED_TEST_P(InputConformance, ResumeStateSurvivesAJsonRoundTrip) {
       GTEST_SKIP() << *reason;
     }
     using State = typename TestFixture::Input::StateType;
-    auto written = this->Populate(1, 10);
-    ASSERT_TRUE(written.ok()) << written.status();
-    std::unique_ptr<typename TestFixture::Input> input = this->NewInput();
-    ASSERT_NE(input, nullptr);
-    auto source = this->OpenOnlyPartition(*input);
-    ASSERT_TRUE(source.ok()) << source.status();
+    auto opened = this->OpenOnePartitionOf(10);
+    ASSERT_TRUE(opened.ok()) << opened.status();
     auto read = internal::conformance::Drain(
-        **source, internal::conformance::DrainLimits<typename TestFixture::Item>{
-                      .enough = [](const auto& items) { return items.size() >= 5; },
-                      .time_limit = TestFixture::kTimeLimit});
+        *opened->source, internal::conformance::DrainLimits<typename TestFixture::Item>{
+                             .enough = [](const auto& items) { return items.size() >= 5; },
+                             .time_limit = TestFixture::kTimeLimit});
     ASSERT_TRUE(read.status.ok()) << read.status;
-    const nlohmann::json state = (*source)->Snapshot();
-    (*source)->Close();
+    const nlohmann::json state = opened->source->Snapshot();
+    opened->source->Close();
     const std::string text = state.dump();
     const State parsed = nlohmann::json::parse(text).template get<State>();
     EXPECT_EQ(nlohmann::json(parsed), state)
         << "the state " << text << " changes through to_json, dump, parse and from_json";
-    EXPECT_TRUE(this->ResumesWithoutGap(*written, read.items, parsed));
+    EXPECT_TRUE(this->ResumesWithoutGap(opened->written, read.items, parsed));
   } else {
     GTEST_SKIP() << *this->WithoutResume();
   }
