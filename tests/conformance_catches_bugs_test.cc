@@ -71,8 +71,6 @@ class ConformanceCatchesBugsTest : public inlet_test::TempDirTest {
     EXPECT_TRUE(found->second.failed) << connector << " passed " << name;
     EXPECT_THAT(found->second.failures, HasSubstr(because));
   }
-
-  std::filesystem::path dir_;
 };
 
 TEST_F(ConformanceCatchesBugsTest, CorrectConnectorPassesEveryCase) {

@@ -107,8 +107,12 @@ struct Capabilities {
   // Partitioned inputs: a partition built from a snapshot continues from
   // it. Dynamic inputs never resume, whatever this says. Default: true.
   bool resumable = true;
+  // What resuming may repeat (see `Delivery`). Default: kExactlyOnce.
   Delivery delivery = Delivery::kExactlyOnce;
 };
+
+// The harness contract described at the top of this file, checked when the
+// suite is instantiated.
 
 template <class H>
 concept Harness = requires(H harness, const std::filesystem::path& dir, int partition,
