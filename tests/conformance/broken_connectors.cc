@@ -1,7 +1,8 @@
 // Connectors with one deliberate bug each, run through the conformance kit.
 // Their failing cases are the point: conformance_catches_bugs_test runs this
 // binary and checks that each bug fails the case named for it. `Correct` is
-// the same connector without a bug, and passes every case.
+// the same connector without a bug, and passes every case, as does
+// `AtLeastOnce`, whose repeats its capabilities allow.
 
 #include <algorithm>
 #include <atomic>
@@ -109,11 +110,12 @@ class MemoryInput final : public inlet::PartitionedInput<std::string, int64_t> {
   std::map<std::string, size_t> names_;
 };
 
-template <Bug kBug>
+template <Bug kBug,
+          inlet::conformance::Delivery kDelivery = inlet::conformance::Delivery::kExactlyOnce>
 class MemoryHarness {
  public:
   using Input = MemoryInput;
-  static constexpr inlet::conformance::Capabilities kCapabilities = {};
+  static constexpr inlet::conformance::Capabilities kCapabilities = {.delivery = kDelivery};
 
   absl::Status CreateDataSet(const std::filesystem::path&, int partitions) {
     partitions_ = std::make_shared<Partitions>(partitions);
@@ -141,3 +143,7 @@ INLET_CONFORMANCE_TEST(BlockingNextBatch, MemoryHarness<Bug::kBlockingNextBatch>
 INLET_CONFORMANCE_TEST(UnstableListParts, MemoryHarness<Bug::kUnstableListParts>);
 INLET_CONFORMANCE_TEST(SnapshotAfterClose, MemoryHarness<Bug::kSnapshotAfterClose>);
 INLET_CONFORMANCE_TEST(DropsLastItem, MemoryHarness<Bug::kDropsLastItem>);
+// A snapshot one item behind is a repeat, which an at-least-once connector
+// may make.
+INLET_CONFORMANCE_TEST(
+    AtLeastOnce, MemoryHarness<Bug::kOffByOneSnapshot, inlet::conformance::Delivery::kAtLeastOnce>);

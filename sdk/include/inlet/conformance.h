@@ -669,11 +669,12 @@ REGISTER_TYPED_TEST_SUITE_P(
 
 }  // namespace inlet::conformance
 
-// Instantiates every case for `HarnessType` under the prefix `Name`. Use it
-// at global scope. The alias makes `HarnessType` mean what it means there,
-// whatever names inlet::conformance declares.
-#define INLET_CONFORMANCE_TEST(Name, HarnessType)                                           \
-  using InletConformanceHarness_##Name = HarnessType;                                       \
+// Instantiates every case for the harness type given after `Name` (commas
+// in template arguments are fine) under the prefix `Name`. Use it at global
+// scope. The alias makes the harness type mean what it means there, whatever
+// names inlet::conformance declares.
+#define INLET_CONFORMANCE_TEST(Name, ...)                                                   \
+  using InletConformanceHarness_##Name = __VA_ARGS__;                                       \
   namespace inlet::conformance {                                                            \
   INSTANTIATE_TYPED_TEST_SUITE_P(Name, InputConformance, ::InletConformanceHarness_##Name); \
   }                                                                                         \
