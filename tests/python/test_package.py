@@ -3,6 +3,7 @@ project can build against."""
 
 import os
 import pathlib
+import re
 import subprocess
 import textwrap
 
@@ -21,7 +22,6 @@ CONSUMER = textwrap.dedent("""\
       return report.ok() && sink.items() == 3 ? 0 : 1;
     }
     """)
-
 
 @pytest.fixture(scope="module")
 def prefix(dev_build: pathlib.Path, tmp_path_factory) -> pathlib.Path:
@@ -68,3 +68,29 @@ def test_pkg_config_compiles_and_links_a_program(prefix: pathlib.Path, tmp_path:
         capture_output=True, text=True)
     assert compiled.returncode == 0, compiled.stderr
     subprocess.run([str(tmp_path / "consumer")], check=True)
+
+
+def test_conformance_kit_builds_and_runs_against_the_installed_sdk(root: pathlib.Path,
+                                                                    prefix: pathlib.Path,
+                                                                    tmp_path: pathlib.Path):
+    """The SDK's own conformance instantiations, built as a consumer would build
+    its connector's: with GoogleTest found by the consumer."""
+    (tmp_path / "main.cc").write_text((root / "tests/conformance_test.cc").read_text())
+    (tmp_path / "CMakeLists.txt").write_text(textwrap.dedent("""\
+        cmake_minimum_required(VERSION 3.25)
+        project(consumer LANGUAGES CXX)
+        find_package(inlet 0.1 CONFIG REQUIRED)
+        find_package(GTest CONFIG REQUIRED)
+        add_executable(consumer_conformance main.cc)
+        target_link_libraries(consumer_conformance PRIVATE
+          inlet::inlet GTest::gtest GTest::gtest_main)
+        """))
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(build), "-G", "Ninja",
+                    f"-DCMAKE_PREFIX_PATH={prefix}"], check=True, capture_output=True)
+    built = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    ran = subprocess.run([str(build / "consumer_conformance")], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert re.search(r"\[  PASSED  \] \d+ tests", ran.stdout), ran.stdout
+    assert "FAILED" not in ran.stdout, ran.stdout

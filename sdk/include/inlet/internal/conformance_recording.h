@@ -1,0 +1,201 @@
+// Decorators that record every call a runtime makes on the sources of an
+// input, so the conformance kit can check the order of `NextBatch`,
+// `NextAwake`, `Snapshot` and `Close` as a connector sees it.
+
+#ifndef INLET_INTERNAL_CONFORMANCE_RECORDING_H_
+#define INLET_INTERNAL_CONFORMANCE_RECORDING_H_
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "inlet/dynamic_input.h"
+#include "inlet/partitioned_input.h"
+#include "inlet/source.h"
+
+namespace inlet::internal::conformance {
+
+struct RecordedCall {
+  std::string method = {};  // "NextBatch", "NextAwake", "Snapshot" or "Close".
+  absl::Time at = {};       // When the call started.
+  std::optional<absl::Time> awake = std::nullopt;  // What `NextAwake` answered.
+};
+
+// The calls made on every source built during a run. Thread-safe.
+class CallLog {
+ public:
+  struct SourceCalls {
+    std::string name = {};  // The partition, or "worker-N".
+    std::vector<RecordedCall> calls = {};
+  };
+
+  size_t AddSource(std::string name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sources_.push_back(SourceCalls{.name = std::move(name)});
+    return sources_.size() - 1;
+  }
+  void Add(size_t source, RecordedCall call) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sources_[source].calls.push_back(std::move(call));
+  }
+  std::vector<SourceCalls> sources() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sources_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<SourceCalls> sources_;
+};
+
+// Every source must be closed exactly once, with no call after `Close`.
+inline ::testing::AssertionResult ClosedOnceAndLast(const CallLog& log) {
+  for (const CallLog::SourceCalls& source : log.sources()) {
+    int closes = 0;
+    for (size_t i = 0; i < source.calls.size(); ++i) {
+      const std::string& method = source.calls[i].method;
+      if (closes > 0) {
+        return ::testing::AssertionFailure()
+               << "source \"" << source.name << "\": " << method << " was called after Close";
+      }
+      closes += method == "Close";
+    }
+    if (closes != 1) {
+      return ::testing::AssertionFailure() << "source \"" << source.name << "\": Close was called "
+                                           << closes << " times instead of once";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// No `NextBatch` may start before the time the preceding `NextAwake` named.
+inline ::testing::AssertionResult PolledOnlyWhenDue(const CallLog& log) {
+  for (const CallLog::SourceCalls& source : log.sources()) {
+    std::optional<absl::Time> due;
+    for (const RecordedCall& call : source.calls) {
+      if (call.method == "NextAwake") due = call.awake;
+      if (call.method != "NextBatch") continue;
+      if (due.has_value() && call.at < *due) {
+        return ::testing::AssertionFailure()
+               << "source \"" << source.name << "\": NextBatch was called "
+               << absl::FormatDuration(*due - call.at) << " before the time NextAwake named";
+      }
+      due.reset();
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Forwards every call to `inner` and records it in `log`.
+template <class Base>
+class RecordedSource : public Base {
+ public:
+  using Item = typename Base::Item;
+
+  RecordedSource(std::unique_ptr<Base> inner, CallLog& log, size_t id)
+      : inner_(std::move(inner)), log_(log), id_(id) {}
+
+  absl::StatusOr<Poll> NextBatch(std::vector<Item>& out) override {
+    Record("NextBatch");
+    return inner_->NextBatch(out);
+  }
+  std::optional<absl::Time> NextAwake() override {
+    const absl::Time at = absl::Now();
+    std::optional<absl::Time> awake = inner_->NextAwake();
+    log_.Add(id_, RecordedCall{.method = "NextAwake", .at = at, .awake = awake});
+    return awake;
+  }
+  void Close() override {
+    Record("Close");
+    inner_->Close();
+  }
+
+ protected:
+  void Record(std::string method) {
+    log_.Add(id_, RecordedCall{.method = std::move(method), .at = absl::Now()});
+  }
+
+  std::unique_ptr<Base> inner_;
+
+ private:
+  CallLog& log_;
+  const size_t id_;
+};
+
+template <class T, class State>
+class RecordedStatefulSource final : public RecordedSource<StatefulSource<T, State>> {
+ public:
+  using RecordedSource<StatefulSource<T, State>>::RecordedSource;
+
+  State Snapshot() override {
+    this->Record("Snapshot");
+    return this->inner_->Snapshot();
+  }
+};
+
+template <class T, class State>
+class RecordedPartitionedInput final : public PartitionedInput<T, State> {
+ public:
+  using Source = StatefulSource<T, State>;
+
+  RecordedPartitionedInput(PartitionedInput<T, State>& inner, CallLog& log)
+      : inner_(inner), log_(log) {}
+
+  absl::StatusOr<std::vector<std::string>> ListParts() override { return inner_.ListParts(); }
+
+  absl::StatusOr<std::unique_ptr<Source>> BuildPart(std::string_view step_id,
+                                                    std::string_view for_part,
+                                                    std::optional<State> resume) override {
+    absl::StatusOr<std::unique_ptr<Source>> source =
+        inner_.BuildPart(step_id, for_part, std::move(resume));
+    if (!source.ok()) return source.status();
+    const size_t id = log_.AddSource(std::string(for_part));
+    return std::make_unique<RecordedStatefulSource<T, State>>(*std::move(source), log_, id);
+  }
+
+ private:
+  PartitionedInput<T, State>& inner_;
+  CallLog& log_;
+};
+
+template <class T>
+class RecordedDynamicInput final : public DynamicInput<T> {
+ public:
+  RecordedDynamicInput(DynamicInput<T>& inner, CallLog& log) : inner_(inner), log_(log) {}
+
+  absl::StatusOr<std::unique_ptr<StatelessSource<T>>> Build(std::string_view step_id,
+                                                            int worker_index,
+                                                            int worker_count) override {
+    absl::StatusOr<std::unique_ptr<StatelessSource<T>>> source =
+        inner_.Build(step_id, worker_index, worker_count);
+    if (!source.ok()) return source.status();
+    const size_t id = log_.AddSource("worker-" + std::to_string(worker_index));
+    return std::make_unique<RecordedSource<StatelessSource<T>>>(*std::move(source), log_, id);
+  }
+
+ private:
+  DynamicInput<T>& inner_;
+  CallLog& log_;
+};
+
+template <class T, class State>
+RecordedPartitionedInput<T, State> Recorded(PartitionedInput<T, State>& input, CallLog& log) {
+  return RecordedPartitionedInput<T, State>(input, log);
+}
+
+template <class T>
+RecordedDynamicInput<T> Recorded(DynamicInput<T>& input, CallLog& log) {
+  return RecordedDynamicInput<T>(input, log);
+}
+
+}  // namespace inlet::internal::conformance
+
+#endif  // INLET_INTERNAL_CONFORMANCE_RECORDING_H_

@@ -1,0 +1,152 @@
+// Every built-in connector passes the conformance kit (inlet/conformance.h).
+
+#include "inlet/conformance.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "inlet/directory_input.h"
+#include "inlet/file_input.h"
+#include "inlet/generator_input.h"
+#include "inlet/testing.h"
+
+namespace {
+
+using ::inlet::conformance::Capabilities;
+
+std::string ItemName(int partition, int64_t index) {
+  return absl::StrCat("p", partition, "-item-", index);
+}
+
+// One partition: a list of items given to the input when it is created.
+class TestingSourceHarness {
+ public:
+  using Input = inlet::TestingSource<std::string>;
+  static constexpr Capabilities kCapabilities = {.many_partitions = false};
+
+  absl::Status CreateDataSet(const std::filesystem::path&, int) {
+    items_.clear();
+    return absl::OkStatus();
+  }
+  std::string MakeItem(int partition, int64_t index) { return ItemName(partition, index); }
+  absl::Status Write(int, const std::vector<std::string>& items) {
+    items_.insert(items_.end(), items.begin(), items.end());
+    return absl::OkStatus();
+  }
+  std::unique_ptr<Input> NewInput() {
+    return std::make_unique<Input>(std::vector<Input::Entry>(items_.begin(), items_.end()));
+  }
+
+ private:
+  std::vector<std::string> items_;
+};
+
+// Partition p is the text file `part-p.txt`, one item a line.
+class TextFiles {
+ public:
+  absl::Status CreateDataSet(const std::filesystem::path& dir, int partitions) {
+    dir_ = dir;
+    paths_.clear();
+    for (int p = 0; p < partitions; ++p) {
+      paths_.push_back(dir / absl::StrCat("part-", p, ".txt"));
+      if (!std::ofstream(paths_.back(), std::ios::trunc)) {
+        return absl::InternalError(absl::StrCat("cannot create ", paths_.back().string()));
+      }
+    }
+    return absl::OkStatus();
+  }
+  std::string MakeItem(int partition, int64_t index) { return ItemName(partition, index); }
+  absl::Status Write(int partition, const std::vector<std::string>& items) {
+    std::ofstream file(paths_.at(partition), std::ios::app);
+    for (const std::string& item : items) file << item << '\n';
+    return file ? absl::OkStatus()
+                : absl::InternalError(absl::StrCat("cannot write ", paths_[partition].string()));
+  }
+
+ protected:
+  // Small batches, so the kit can snapshot between them.
+  static constexpr inlet::FileInputOptions kReadInBatchesOfThree = {.batch_size = 3};
+
+  std::filesystem::path dir_;
+  std::vector<std::filesystem::path> paths_;
+};
+
+class FileInputHarness : public TextFiles {
+ public:
+  using Input = inlet::FileInput;
+  static constexpr Capabilities kCapabilities = {};
+  std::unique_ptr<Input> NewInput() {
+    return std::make_unique<Input>(paths_, kReadInBatchesOfThree);
+  }
+};
+
+// `follow` never ends a partition: the kit stops each run itself.
+class FollowedFileInputHarness : public TextFiles {
+ public:
+  using Input = inlet::FileInput;
+  static constexpr Capabilities kCapabilities = {.bounded = false};
+  std::unique_ptr<Input> NewInput() {
+    inlet::FileInputOptions options = kReadInBatchesOfThree;
+    options.follow = true;
+    options.poll_interval = absl::Milliseconds(5);
+    return std::make_unique<Input>(paths_, options);
+  }
+};
+
+class DirectoryInputHarness : public TextFiles {
+ public:
+  using Input = inlet::DirectoryInput;
+  static constexpr Capabilities kCapabilities = {};
+  std::unique_ptr<Input> NewInput() {
+    return std::make_unique<Input>((dir_ / "*.txt").string(), kReadInBatchesOfThree);
+  }
+};
+
+// Worker w hands out partition w; workers past the last partition end at once.
+class GeneratorInputHarness {
+ public:
+  using Input = inlet::GeneratorInput<std::string>;
+  static constexpr Capabilities kCapabilities = {};
+
+  absl::Status CreateDataSet(const std::filesystem::path&, int partitions) {
+    partitions_->assign(partitions, {});
+    return absl::OkStatus();
+  }
+  std::string MakeItem(int partition, int64_t index) { return ItemName(partition, index); }
+  absl::Status Write(int partition, const std::vector<std::string>& items) {
+    std::vector<std::string>& part = partitions_->at(partition);
+    part.insert(part.end(), items.begin(), items.end());
+    return absl::OkStatus();
+  }
+  std::unique_ptr<Input> NewInput() {
+    return std::make_unique<Input>(
+        [partitions = partitions_](int worker, int, int64_t n) -> std::optional<std::string> {
+          if (worker >= static_cast<int>(partitions->size())) return std::nullopt;
+          const std::vector<std::string>& part = (*partitions)[worker];
+          if (n >= static_cast<int64_t>(part.size())) return std::nullopt;
+          return part[n];
+        },
+        inlet::GeneratorInputOptions{.batch_size = 3});
+  }
+
+ private:
+  std::shared_ptr<std::vector<std::vector<std::string>>> partitions_ =
+      std::make_shared<std::vector<std::vector<std::string>>>();
+};
+
+}  // namespace
+
+INLET_CONFORMANCE_TEST(TestingSource, TestingSourceHarness);
+INLET_CONFORMANCE_TEST(FileInput, FileInputHarness);
+INLET_CONFORMANCE_TEST(FollowedFileInput, FollowedFileInputHarness);
+INLET_CONFORMANCE_TEST(DirectoryInput, DirectoryInputHarness);
+INLET_CONFORMANCE_TEST(GeneratorInput, GeneratorInputHarness);
