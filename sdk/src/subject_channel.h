@@ -18,6 +18,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -60,8 +61,11 @@ class SubjectChannel {
   // pending ones first when autocommit is due) and says whether the stream
   // goes on; the failure, once everything committed before it is taken.
   absl::StatusOr<Poll> Take(std::vector<Message>& out);
-  // The offset of the last commit taken (null before any).
+  // The offset of the last commit taken: before any, the offset the
+  // partition resumed from (null on a fresh start), so that a snapshot taken
+  // before the subject's first commit does not forget where it resumed.
   const nlohmann::json& offset() const { return taken_offset_; }
+  void ResumeFrom(nlohmann::json offset) { taken_offset_ = std::move(offset); }
   // Asks the subject to stop and wakes a producer blocked on a full backlog.
   void RequestStop();
   // Waits until the subject's thread is about to exit; false on timeout.

@@ -27,6 +27,7 @@ class SubjectPartition final : public StatefulSource<Message, nlohmann::json> {
         channel_(name_, std::move(decoder), options),
         subject_(std::move(subject)) {
     channel_.Attach(*subject_);
+    if (resume.has_value()) channel_.ResumeFrom(*resume);
     thread_ = std::thread([this, resume = std::move(resume)] { RunSubject(resume); });
   }
 
