@@ -54,6 +54,18 @@ def kill_at_random_instants(start: Callable[[int], tuple[subprocess.Popen, pathl
     return killed, short_killed, attempt
 
 
+def wait_to_end(process: subprocess.Popen, stderr: pathlib.Path) -> tuple[int, str]:
+    """Waits for `process` to end (killing it after RUN_TIMEOUT); returns its
+    exit status and what it wrote to `stderr`."""
+    try:
+        status = process.wait(timeout=RUN_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return status, stderr.read_text()
+
+
 def wait_for_output(process: subprocess.Popen, out: pathlib.Path):
     """Returns once the running process has flushed its first lines to `out`."""
     deadline = time.monotonic() + RUN_TIMEOUT

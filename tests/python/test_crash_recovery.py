@@ -18,7 +18,8 @@ import time
 import pytest
 
 from crash_support import (RUN_TIMEOUT, SEED, assert_same_lines, items_read,
-                           kill_at_random_instants, read_json_strings, wait_for_output)
+                           kill_at_random_instants, read_json_strings, wait_for_output,
+                           wait_to_end)
 
 FILES_PER_GENERATION = 16
 LINES_PER_FILE = 100_000
@@ -102,14 +103,7 @@ class Workspace:
 
     def run(self, workers: int) -> tuple[int, str]:
         """Runs to the end; returns the exit status and stderr."""
-        process, stderr = self.start(workers)
-        try:
-            status = process.wait(timeout=RUN_TIMEOUT)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        return status, stderr.read_text()
+        return wait_to_end(*self.start(workers))
 
     def wait_for_output(self, process: subprocess.Popen):
         wait_for_output(process, self.out)

@@ -12,8 +12,8 @@ import pathlib
 import random
 import subprocess
 
-from crash_support import (RUN_TIMEOUT, SEED, assert_same_lines, items_read,
-                           kill_at_random_instants, read_json_strings)
+from crash_support import (SEED, assert_same_lines, items_read, kill_at_random_instants,
+                           read_json_strings, wait_to_end)
 
 PROGRAM = "inlet-resumable-subject"
 LINES_PER_CHUNK = 60_000
@@ -59,14 +59,7 @@ class Runs:
         return process, stderr
 
     def run(self) -> tuple[int, str]:
-        process, stderr = self.start()
-        try:
-            status = process.wait(timeout=RUN_TIMEOUT)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        return status, stderr.read_text()
+        return wait_to_end(*self.start())
 
 
 def test_sigkill_at_random_instants_then_every_line_exactly_once_in_order(
