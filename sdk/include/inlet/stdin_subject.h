@@ -29,7 +29,8 @@ class StdinSubject final : public ConnectorSubject {
   explicit StdinSubject(int fd = 0) : fd_(fd) {}
 
   // Pushes lines until end of input, then returns (ending the partition).
-  // Blocked in a read, it returns at once when a stop is requested; the
+  // While it waits for input, a stop request makes it return at once (it
+  // waits in poll() on `fd` and an eventfd the stop signals); an
   // unterminated last line is then not pushed. A failed read (other than an
   // interrupted one) throws, naming the descriptor and the error, e.g.
   // `fd 7: read: Bad file descriptor`.
