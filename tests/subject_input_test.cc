@@ -372,6 +372,36 @@ class SeekableSubject final : public inlet::ConnectorSubject {
   size_t position_ = 0;
 };
 
+TEST(SubjectInputTest, SnapshotBeforeTheFirstCommitKeepsTheResumeOffset) {
+  std::atomic<bool> release{false};
+  inlet::SubjectInput input(Make([&](FunctionSubject& subject) {
+    while (!release.load() && !subject.stop_requested()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    subject.NextJson("next");
+    subject.ReportOffset(8);
+    subject.Commit();
+  }));
+  auto source = input.BuildPart("s", "subject", nlohmann::json(7));
+  ASSERT_TRUE(source.ok()) << source.status();
+  std::vector<inlet::Message> out;
+  ASSERT_TRUE((*source)->NextBatch(out).ok());
+  EXPECT_TRUE(out.empty());
+  // An epoch closing now must store where the partition resumed, not null.
+  EXPECT_EQ((*source)->Snapshot(), nlohmann::json(7));
+  release = true;
+  absl::StatusOr<inlet::Poll> poll = inlet::Poll::kMore;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (poll.ok() && *poll == inlet::Poll::kMore && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // Polled as the runtime would.
+    poll = (*source)->NextBatch(out);
+  }
+  ASSERT_TRUE(poll.ok()) << poll.status();
+  EXPECT_THAT(Values(out), ElementsAre("next"));
+  EXPECT_EQ((*source)->Snapshot(), nlohmann::json(8));
+  (*source)->Close();
+}
+
 class ResumableSubjectTest : public inlet_test::TempDirTest {};
 
 TEST_F(ResumableSubjectTest, ResumesFromTheReportedOffsetWithoutLossOrDuplication) {

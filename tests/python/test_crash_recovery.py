@@ -4,24 +4,22 @@ opens its store and while it commits epochs, and restarted, possibly with
 another worker count, until a run completes. The output must then hold every
 input line exactly once, each file's lines in file order.
 
-Kill delays come from `random.Random(seed)`; the seed is printed (pytest shows
-it with a failure) and can be replaced with INLET_CRASH_SEED=<int> to explore
-other schedules.
+The seed and the kill loop are crash_support's.
 """
 
 import collections
-import json
 import os
 import pathlib
 import random
-import re
 import signal
 import subprocess
 import time
 
 import pytest
 
-SEED = int(os.environ.get("INLET_CRASH_SEED", "20261123"))
+from crash_support import (RUN_TIMEOUT, SEED, assert_same_lines, items_read,
+                           kill_at_random_instants, read_json_strings, wait_for_output,
+                           wait_to_end)
 
 FILES_PER_GENERATION = 16
 LINES_PER_FILE = 100_000
@@ -36,8 +34,7 @@ SHORT_EVERY = 5
 SHORT_DELAY = (0.002, 0.015)
 
 EPOCH_INTERVAL = "5ms"
-RUN_TIMEOUT = 120
-SUMMARY = re.compile(r"inlet-read-files: ([\d,]+) items from \d+ partitions")
+PROGRAM = "inlet-read-files"
 
 
 def generation_lines(generation: int) -> dict[str, list[str]]:
@@ -106,60 +103,17 @@ class Workspace:
 
     def run(self, workers: int) -> tuple[int, str]:
         """Runs to the end; returns the exit status and stderr."""
-        process, stderr = self.start(workers)
-        try:
-            status = process.wait(timeout=RUN_TIMEOUT)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        return status, stderr.read_text()
+        return wait_to_end(*self.start(workers))
 
     def wait_for_output(self, process: subprocess.Popen):
-        """Returns once the running process has flushed its first lines."""
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while not (self.out.exists() and self.out.stat().st_size > 0):
-            assert process.poll() is None, "the run ended before writing anything"
-            assert time.monotonic() < deadline, f"no output after {RUN_TIMEOUT} s"
-            time.sleep(0.005)
-
-
-def items_read(stderr: str) -> int:
-    match = SUMMARY.search(stderr)
-    assert match, f"no summary line in stderr:\n{stderr}"
-    return int(match.group(1).replace(",", ""))
+        wait_for_output(process, self.out)
 
 
 def assert_exactly_once(out: pathlib.Path, files: dict[str, list[str]]):
     """`out` holds every line of `files` once as a JSON string, nothing else,
     and the lines of each file in file order."""
-    text = out.read_text()
-    assert text.endswith("\n"), f"{out} ends in a partial line: {text[-80:]!r}"
-    lines = text.splitlines()
-    try:
-        values = json.loads("[" + ",".join(lines) + "]")
-    except json.JSONDecodeError:
-        for number, line in enumerate(lines, 1):
-            try:
-                json.loads(line)
-            except json.JSONDecodeError as error:
-                pytest.fail(f"{out}:{number} is not JSON ({error}): {line!r}")
-        raise
-    assert len(values) == len(lines), f"{out}: a line holds more than one JSON value"
-    bad = next((v for v in values if not isinstance(v, str)), None)
-    assert bad is None, f"{out} holds a non-string {bad!r}"
-
-    expected = [line for lines_of_file in files.values() for line in lines_of_file]
-    if sorted(values) != sorted(expected):
-        counts = collections.Counter(values)
-        duplicated = sorted(v for v, n in counts.items() if n > 1)
-        missing = sorted(set(expected) - counts.keys())
-        unexpected = sorted(counts.keys() - set(expected))
-        pytest.fail(f"{out}: {len(values)} lines, {len(expected)} expected; "
-                    f"{len(duplicated)} duplicated (first {duplicated[:5]}), "
-                    f"{len(missing)} missing (first {missing[:5]}), "
-                    f"{len(unexpected)} unexpected (first {unexpected[:5]})")
-
+    values = read_json_strings(out)
+    assert_same_lines(out, values, [line for lines in files.values() for line in lines])
     by_file = collections.defaultdict(list)
     for value in values:
         by_file[value.rsplit("-", 1)[0] + ".txt"].append(value)
@@ -176,42 +130,26 @@ def workspace(dev_build: pathlib.Path, tmp_path: pathlib.Path, first_generation)
 def test_sigkill_at_random_instants_then_every_line_exactly_once(workspace: Workspace,
                                                                  worker_cycle: tuple[int, ...]):
     print(f"seed={SEED} (INLET_CRASH_SEED to change)")
-    rng = random.Random(SEED)
-    kills = short_kills = 0
-    attempt = 0
-    while kills < KILLS:
-        workers = worker_cycle[attempt % len(worker_cycle)]
-        short = attempt % SHORT_EVERY == SHORT_EVERY - 1
-        delay = rng.uniform(*(SHORT_DELAY if short else NORMAL_DELAY))
-        attempt += 1
-        process, stderr = workspace.start(workers)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        status = process.wait(timeout=RUN_TIMEOUT)
-        if status == -signal.SIGKILL:
-            if short:
-                short_kills += 1
-            else:
-                kills += 1
-            continue
-        assert status == 0, f"seed={SEED} run {workspace.runs}: exit {status}\n{stderr.read_text()}"
-        # The run read everything before it could be killed: more input keeps
-        # the remaining kills meaningful on a faster machine.
-        workspace.add_generation()
+    # A run that reads everything before its kill gets another generation
+    # of input, so the remaining kills stay meaningful on a faster machine.
+    kills, short_kills, attempt = kill_at_random_instants(
+        lambda attempt: workspace.start(worker_cycle[attempt % len(worker_cycle)]),
+        random.Random(SEED), kills=KILLS, normal_delay=NORMAL_DELAY, short_every=SHORT_EVERY,
+        short_delay=SHORT_DELAY, on_completed=workspace.add_generation)
     print(f"{kills} kills, {short_kills} short kills, {workspace.runs} runs, "
           f"{workspace.generations} generation(s) of input")
 
     status, stderr = workspace.run(worker_cycle[attempt % len(worker_cycle)])
     assert status == 0, f"seed={SEED}: the final run failed:\n{stderr}"
     assert "resumed after epoch" in stderr, f"seed={SEED}: nothing was committed before:\n{stderr}"
-    assert items_read(stderr) < workspace.total_lines()
+    assert items_read(PROGRAM, stderr) < workspace.total_lines()
     assert_exactly_once(workspace.out, workspace.files)
 
     out_before = workspace.out.read_bytes()
     for workers in (1, 2):
         status, stderr = workspace.run(workers)
         assert status == 0, stderr
-        assert items_read(stderr) == 0, stderr
+        assert items_read(PROGRAM, stderr) == 0, stderr
         assert workspace.out.read_bytes() == out_before
 
 
@@ -228,14 +166,14 @@ def test_sigint_stops_in_order_and_the_next_run_reads_only_the_rest(workspace: W
     stopped = stderr_path.read_text()
     assert status == 0, stopped
     assert "stopped by signal" in stopped
-    first = items_read(stopped)
+    first = items_read(PROGRAM, stopped)
     assert 0 < first < workspace.total_lines()
 
     status, finished = workspace.run(1)
     assert status == 0, finished
     assert "resumed after epoch" in finished
     # Nothing after the stop's epoch was read, so nothing is read twice.
-    assert first + items_read(finished) == workspace.total_lines()
+    assert first + items_read(PROGRAM, finished) == workspace.total_lines()
     assert_exactly_once(workspace.out, workspace.files)
 
 
