@@ -3,8 +3,9 @@
 // file). Reading blocks, which is why it is a subject: it blocks on the
 // subject's own thread, never on the runtime's workers.
 //
-//   inlet::SubjectInput input([] { return std::make_unique<inlet::StdinSubject>(); },
-//                             {.format = inlet::MessageFormat::kRaw, .name = "stdin"});
+//   inlet::SubjectInput<std::string> input(
+//       [] { return std::make_unique<inlet::StdinSubject>(); },
+//       {.format = inlet::MessageFormat::kRaw, .name = "stdin"});
 //
 // Each line is pushed with `NextStr`, without its ending: "\n" ends a line,
 // and a "\r" right before it is dropped too, so "\r\n" files read like "\n"
