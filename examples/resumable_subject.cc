@@ -32,6 +32,7 @@ class FileLines final : public inlet::ConnectorSubject {
     std::ifstream file(path_, std::ios::binary);
     if (!file) throw std::system_error(errno, std::generic_category(), "open " + path_);
     file.seekg(offset_);
+    ReportOffset(offset_);  // Where it starts, before the first line.
     std::string line;
     while (!stop_requested() && std::getline(file, line)) {
       offset_ += static_cast<int64_t>(line.size()) + (file.eof() ? 0 : 1);  // The "\n" read.

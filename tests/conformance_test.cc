@@ -7,7 +7,9 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "inlet/directory_input.h"
 #include "inlet/file_input.h"
 #include "inlet/generator_input.h"
+#include "inlet/subject_input.h"
 #include "inlet/testing.h"
 
 namespace {
@@ -143,8 +146,58 @@ class GeneratorInputHarness {
       std::make_shared<std::vector<std::vector<std::string>>>();
 };
 
+// Reads one file with plain blocking reads, as a client library would: the
+// byte offset after each line is its resume offset, and a commit follows
+// every third line, so a commit holds several messages.
+class FileLinesSubject final : public inlet::ConnectorSubject {
+ public:
+  explicit FileLinesSubject(std::filesystem::path path) : path_(std::move(path)) {}
+
+  void Seek(const nlohmann::json& offset) override { offset_ = offset.get<int64_t>(); }
+
+  void Run() override {
+    std::ifstream file(path_, std::ios::binary);
+    if (!file) throw std::runtime_error(absl::StrCat("cannot open ", path_.string()));
+    file.seekg(offset_);
+    ReportOffset(offset_);
+    std::string line;
+    for (int64_t lines = 1; !stop_requested() && std::getline(file, line); ++lines) {
+      offset_ += static_cast<int64_t>(line.size()) + 1;
+      NextStr(line);
+      ReportOffset(offset_);
+      if (lines % 3 == 0) Commit();
+    }
+  }
+
+ private:
+  std::filesystem::path path_;
+  int64_t offset_ = 0;
+};
+
+// Partition "part-p" is a FileLinesSubject over `part-p.txt`.
+class SubjectInputHarness : public TextFiles {
+ public:
+  using Input = inlet::SubjectInput<std::string>;
+  static constexpr Capabilities kCapabilities = {};
+  std::unique_ptr<Input> NewInput() {
+    std::vector<std::string> partitions;
+    for (const std::filesystem::path& path : paths_) partitions.push_back(path.stem().string());
+    return std::make_unique<Input>(
+        std::move(partitions),
+        [dir = dir_](std::string_view partition) {
+          return std::make_unique<FileLinesSubject>(dir / (std::string(partition) + ".txt"));
+        },
+        // A small backlog keeps batches small, so the kit can act between them.
+        inlet::SubjectOptions{.format = inlet::MessageFormat::kRaw,
+                              .autocommit_duration = absl::Milliseconds(2),
+                              .max_backlog = 3,
+                              .name = "files"});
+  }
+};
+
 }  // namespace
 
+INLET_CONFORMANCE_TEST(SubjectInput, SubjectInputHarness);
 INLET_CONFORMANCE_TEST(TestingSource, TestingSourceHarness);
 INLET_CONFORMANCE_TEST(FileInput, FileInputHarness);
 INLET_CONFORMANCE_TEST(FollowedFileInput, FollowedFileInputHarness);
