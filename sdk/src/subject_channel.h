@@ -40,7 +40,7 @@ namespace inlet::internal {
 // Messages in order: decoded ones (JSON format) or payloads (raw, bytes).
 struct MessageRun {
   std::vector<Message> decoded;
-  std::string payloads;             // Back to back.
+  std::string payloads;              // Back to back.
   std::vector<size_t> payload_ends;  // Where each payload ends in `payloads`.
 
   size_t size() const { return decoded.size() + payload_ends.size(); }
