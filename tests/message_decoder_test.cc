@@ -117,17 +117,19 @@ TEST(MessageDecoderTest, CompositeAndStringKeys) {
 
 TEST(MessageDecoderTest, RawFormatChecksUtf8AndSaysWhichByte) {
   MessageDecoder decoder = Decoder(MessageFormat::kRaw);
-  EXPECT_EQ(Accepted(decoder.FromText("h\xC3\xA9llo")).value, "h\xC3\xA9llo");
-  MessageError error = Rejected(decoder.FromText("abcd\xC3("));
-  EXPECT_EQ(error.expected, "valid UTF-8");
-  EXPECT_EQ(error.got, "byte 0xC3 at offset 4");
-  EXPECT_EQ(Accepted(decoder.FromJson({{"a", 1}})).value, R"({"a":1})");
+  EXPECT_EQ(decoder.CheckPayload("h\xC3\xA9llo"), std::nullopt);
+  EXPECT_EQ(decoder.FromPayload("h\xC3\xA9llo").value, "h\xC3\xA9llo");
+  std::optional<MessageError> error = decoder.CheckPayload("abcd\xC3(");
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->expected, "valid UTF-8");
+  EXPECT_EQ(error->got, "byte 0xC3 at offset 4");
 }
 
 TEST(MessageDecoderTest, BytesFormatTakesAnyBytes) {
   MessageDecoder decoder = Decoder(MessageFormat::kBytes);
-  EXPECT_EQ(Accepted(decoder.FromBytes(std::string_view("\xFF\x00", 2))).value,
-            nlohmann::json::binary({0xFF, 0x00}));
+  const std::string_view bytes("\xFF\x00", 2);
+  EXPECT_EQ(decoder.CheckPayload(bytes), std::nullopt);
+  EXPECT_EQ(decoder.FromPayload(bytes).value, nlohmann::json::binary({0xFF, 0x00}));
 }
 
 TEST(MessageDecoderTest, InvalidSchemasAreRefusedWithTheReason) {

@@ -122,20 +122,6 @@ absl::StatusOr<MessageDecoder> MessageDecoder::Create(MessageFormat format,
   return MessageDecoder(format, std::move(schema));
 }
 
-MessageDecoder::Result MessageDecoder::FromJson(nlohmann::json message) const {
-  switch (format_) {
-    case MessageFormat::kJson:
-      return Validate(std::move(message));
-    case MessageFormat::kRaw:
-      return Message{.value =
-                         message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-    case MessageFormat::kBytes:
-      return Message{.value = nlohmann::json::binary(BytesOf(
-                         message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)))};
-  }
-  return Rejected("", "a known format", "another");
-}
-
 MessageError MessageDecoder::InvalidUtf8(size_t offset, std::string_view text) {
   return Rejected(
       "", "valid UTF-8",
@@ -148,27 +134,7 @@ Message MessageDecoder::FromPayload(std::string_view payload) const {
   return Message{.value = std::string(payload)};
 }
 
-MessageDecoder::Result MessageDecoder::FromText(std::string text) const {
-  switch (format_) {
-    case MessageFormat::kJson:
-      return Parse(text);
-    case MessageFormat::kRaw:
-      if (std::optional<size_t> invalid = FindInvalidUtf8(text)) return InvalidUtf8(*invalid, text);
-      return Message{.value = std::move(text)};
-    case MessageFormat::kBytes:
-      return Message{.value = nlohmann::json::binary(BytesOf(text))};
-  }
-  return Rejected("", "a known format", "another");
-}
-
-MessageDecoder::Result MessageDecoder::FromBytes(std::string_view bytes) const {
-  if (format_ == MessageFormat::kJson) return Parse(bytes);
-  if (format_ == MessageFormat::kBytes)
-    return Message{.value = nlohmann::json::binary(BytesOf(bytes))};
-  return FromText(std::string(bytes));
-}
-
-MessageDecoder::Result MessageDecoder::Parse(std::string_view text) const {
+MessageDecoder::Result MessageDecoder::FromText(std::string_view text) const {
   if (std::optional<size_t> invalid = FindInvalidUtf8(text)) return InvalidUtf8(*invalid, text);
   nlohmann::json message;
   try {

@@ -30,9 +30,10 @@ class MessageDecoder {
 
   bool decodes_json() const { return format_ == MessageFormat::kJson; }
 
-  Result FromJson(nlohmann::json message) const;
-  Result FromText(std::string text) const;
-  Result FromBytes(std::string_view bytes) const;
+  // The JSON format: a value checked against the schema, or text parsed
+  // into one first.
+  Result FromJson(nlohmann::json message) const { return Validate(std::move(message)); }
+  Result FromText(std::string_view text) const;
 
   // The raw and bytes formats in two steps, so a payload can travel as bytes
   // and become a `Message` on another thread: why `payload` is rejected (raw:
@@ -50,7 +51,6 @@ class MessageDecoder {
       : format_(format), schema_(std::move(schema)) {}
 
   static MessageError InvalidUtf8(size_t offset, std::string_view text);
-  Result Parse(std::string_view text) const;
   Result Validate(nlohmann::json message) const;
 
   MessageFormat format_;

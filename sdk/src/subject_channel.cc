@@ -50,34 +50,31 @@ SubjectChannel::SubjectChannel(std::string name, MessageDecoder decoder,
       taken_offset_(std::move(resumed_from)) {}
 
 void SubjectChannel::PushJson(nlohmann::json message) {
-  if (!decoder_.decodes_json()) {
+  if (decoder_.decodes_json()) {
+    PushDecoded(decoder_.FromJson(std::move(message)));
+  } else {
     PushText(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    return;
   }
-  MessageDecoder::Result decoded = decoder_.FromJson(std::move(message));
-  if (MessageError* error = std::get_if<MessageError>(&decoded)) {
-    Push(std::move(*error), [](MessageRun&) {});
-    return;
-  }
-  Push(std::nullopt,
-       [&](MessageRun& run) { run.decoded.push_back(std::get<Message>(std::move(decoded))); });
 }
 
 void SubjectChannel::PushText(std::string_view message) {
   if (decoder_.decodes_json()) {
-    MessageDecoder::Result decoded = decoder_.FromBytes(message);
-    if (MessageError* error = std::get_if<MessageError>(&decoded)) {
-      Push(std::move(*error), [](MessageRun&) {});
-      return;
-    }
-    Push(std::nullopt,
-         [&](MessageRun& run) { run.decoded.push_back(std::get<Message>(std::move(decoded))); });
+    PushDecoded(decoder_.FromText(message));
     return;
   }
   Push(decoder_.CheckPayload(message), [&](MessageRun& run) {
     run.payloads.append(message);
     run.payload_ends.push_back(run.payloads.size());
   });
+}
+
+void SubjectChannel::PushDecoded(MessageDecoder::Result decoded) {
+  if (MessageError* error = std::get_if<MessageError>(&decoded)) {
+    Push(std::move(*error), [](MessageRun&) {});
+    return;
+  }
+  Push(std::nullopt,
+       [&](MessageRun& run) { run.decoded.push_back(std::get<Message>(std::move(decoded))); });
 }
 
 template <class Append>

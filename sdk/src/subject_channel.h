@@ -90,6 +90,8 @@ class SubjectChannel {
   bool WaitDone(absl::Duration timeout);
 
  private:
+  // Pushes a message the decoder has accepted or rejected.
+  void PushDecoded(MessageDecoder::Result decoded);
   // Numbers a message and either rejects it (`error`) or, once the backlog
   // has room, lets `append` add it to the pending run; under `mutex_`.
   template <class Append>

@@ -40,25 +40,26 @@ class SubjectPartition final : public StatefulSource<T, nlohmann::json> {
 
  private:
   void RunSubject(const std::optional<nlohmann::json>& resume) {
-    const char* method = "Seek";
+    const bool sought = !resume.has_value() || resume->is_null() ||
+                        Guarded("Seek", [&] { subject_->Seek(*resume); });
+    if (sought && Guarded("Run", [&] { subject_->Run(); })) channel_.RunReturned();
+    Guarded("OnStop", [&] { subject_->OnStop(); });
+    channel_.MarkDone();
+  }
+
+  // Calls one method of the subject; an exception fails the channel, naming
+  // `method`, and makes this false.
+  template <class Call>
+  bool Guarded(std::string_view method, Call call) {
     try {
-      if (resume.has_value() && !resume->is_null()) subject_->Seek(*resume);
-      method = "Run";
-      subject_->Run();
-      channel_.RunReturned();
+      call();
+      return true;
     } catch (const std::exception& e) {
       channel_.Fail(method, e.what());
     } catch (...) {
       channel_.Fail(method, "exception of unknown type");
     }
-    try {
-      subject_->OnStop();
-    } catch (const std::exception& e) {
-      channel_.Fail("OnStop", e.what());
-    } catch (...) {
-      channel_.Fail("OnStop", "exception of unknown type");
-    }
-    channel_.MarkDone();
+    return false;
   }
 
   void Stop() {
