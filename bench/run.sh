@@ -7,7 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 
 benches=()
 for source in bench/*_bench.cc; do
