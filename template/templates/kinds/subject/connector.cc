@@ -1,0 +1,54 @@
+#include "{{ cookiecutter.package_name }}/connector.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "inlet/subject_input.h"
+#include "nlohmann/json.hpp"
+
+namespace {{ cookiecutter.cpp_namespace }} {
+
+{{ cookiecutter.connector_class }}::{{ cookiecutter.connector_class }}(std::filesystem::path path) : path_(std::move(path)) {}
+
+void {{ cookiecutter.connector_class }}::Seek(const nlohmann::json& offset) { offset_ = offset.get<int64_t>(); }
+
+void {{ cookiecutter.connector_class }}::Run() {
+  std::ifstream file(path_, std::ios::binary);
+  if (!file) throw std::system_error(errno, std::generic_category(), "open " + path_.string());
+  file.seekg(offset_);
+  ReportOffset(offset_);  // Where reading starts, before the first message.
+  std::string line;
+  while (!stop_requested() && std::getline(file, line)) {
+    offset_ += static_cast<int64_t>(line.size()) + (file.eof() ? 0 : 1);
+    NextStr(line);
+    ReportOffset(offset_);  // After the message it covers, before the commit.
+    Commit();               // Makes it visible; without it, autocommit does.
+  }
+  if (file.bad()) throw std::system_error(errno, std::generic_category(), "read " + path_.string());
+}
+
+std::unique_ptr<inlet::SubjectInput<std::string>> Make{{ cookiecutter.connector_class }}Input(
+    std::vector<std::filesystem::path> paths, inlet::SubjectOptions options) {
+  std::vector<std::string> partitions;
+  for (const std::filesystem::path& path : paths) partitions.push_back(path.filename().string());
+  options.format = inlet::MessageFormat::kRaw;  // Lines are text, not JSON.
+  return std::make_unique<inlet::SubjectInput<std::string>>(
+      std::move(partitions),
+      [paths = std::move(paths)](std::string_view partition) -> std::unique_ptr<inlet::ConnectorSubject> {
+        for (const std::filesystem::path& path : paths) {
+          if (path.filename().string() == partition) return std::make_unique<{{ cookiecutter.connector_class }}>(path);
+        }
+        return nullptr;
+      },
+      std::move(options));
+}
+
+}  // namespace {{ cookiecutter.cpp_namespace }}

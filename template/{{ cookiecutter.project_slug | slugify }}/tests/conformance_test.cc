@@ -1,0 +1,74 @@
+// {{ cookiecutter.connector_class }} against inlet's conformance suite: order within a
+// partition, resume without gap or duplicate, rescaling, never blocking, the
+// order of calls, stable partition names and a real SIGKILL mid-stream. When
+// you replace the file reading, make the harness write to your system.
+
+#include "inlet/conformance.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+{%- if cookiecutter.input_kind == "subject" %}
+#include "absl/time/time.h"
+#include "inlet/subject_input.h"
+{%- endif %}
+#include "{{ cookiecutter.package_name }}/connector.h"
+
+namespace {
+
+// A data set is a directory of text files, one per partition.
+class {{ cookiecutter.connector_class }}Harness {
+ public:
+{%- if cookiecutter.input_kind == "subject" %}
+  using Input = inlet::SubjectInput<std::string>;
+{%- else %}
+  using Input = {{ cookiecutter.cpp_namespace }}::{{ cookiecutter.connector_class }};
+{%- endif %}
+  static constexpr inlet::conformance::Capabilities kCapabilities = {};
+
+  absl::Status CreateDataSet(const std::filesystem::path& dir, int partitions) {
+    paths_.clear();
+    for (int p = 0; p < partitions; ++p) {
+      paths_.push_back(dir / absl::StrCat("part-", p, ".txt"));
+      if (!std::ofstream(paths_.back(), std::ios::trunc)) {
+        return absl::InternalError(absl::StrCat("cannot create ", paths_.back().string()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  std::string MakeItem(int partition, int64_t index) {
+    return absl::StrCat("partition ", partition, " line ", index);
+  }
+
+  absl::Status Write(int partition, const std::vector<std::string>& items) {
+    std::ofstream file(paths_.at(partition), std::ios::app);
+    for (const std::string& item : items) file << item << '\n';
+    return file ? absl::OkStatus()
+                : absl::InternalError(absl::StrCat("cannot write ", paths_[partition].string()));
+  }
+
+  std::unique_ptr<Input> NewInput() {
+{%- if cookiecutter.input_kind == "subject" %}
+    // A small backlog keeps batches small, so the suite can act between them.
+    return {{ cookiecutter.cpp_namespace }}::Make{{ cookiecutter.connector_class }}Input(
+        paths_, {.autocommit_duration = absl::Milliseconds(2), .max_backlog = 3});
+{%- else %}
+    // Small batches, so the suite can act between them.
+    return std::make_unique<Input>(paths_, {{ cookiecutter.cpp_namespace }}::{{ cookiecutter.connector_class }}Options{.batch_size = 3});
+{%- endif %}
+  }
+
+ private:
+  std::vector<std::filesystem::path> paths_;
+};
+
+}  // namespace
+
+INLET_CONFORMANCE_TEST({{ cookiecutter.connector_class }}, {{ cookiecutter.connector_class }}Harness);

@@ -1,0 +1,62 @@
+"""{{ cookiecutter.connector_class }} on the real Bytewax runtime (after `pip install .`)."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import bytewax.operators as op
+import inlet.bytewax
+from bytewax.dataflow import Dataflow
+from bytewax.testing import TestingSink, run_main
+
+{% if cookiecutter.input_kind == "subject" -%}
+from {{ cookiecutter.package_name }} import {{ cookiecutter.connector_class }}Input as Connector
+{%- else -%}
+from {{ cookiecutter.package_name }} import {{ cookiecutter.connector_class }} as Connector
+{%- endif %}
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _source(paths):
+{%- if cookiecutter.input_kind == "dynamic" %}
+    return inlet.bytewax.DynamicSource(Connector([str(p) for p in paths]))
+{%- else %}
+    return inlet.bytewax.PartitionedSource(Connector([str(p) for p in paths]))
+{%- endif %}
+
+
+def test_every_line_of_every_file_arrives_in_file_order(tmp_path):
+    a = tmp_path / "a.txt"
+    b = tmp_path / "b.txt"
+    a.write_text("a1\na2\na3\n")
+    b.write_text("b1\nb2\n")
+    out = []
+    flow = Dataflow("test")
+    op.output("out", op.input("in", flow, _source([a, b])), TestingSink(out))
+    run_main(flow)
+    assert [line for line in out if line.startswith("a")] == ["a1", "a2", "a3"]
+    assert [line for line in out if line.startswith("b")] == ["b1", "b2"]
+
+
+def test_a_missing_file_raises_an_error_naming_it(tmp_path):
+    flow = Dataflow("test")
+    op.output("out", op.input("in", flow, _source([tmp_path / "missing.txt"])), TestingSink([]))
+    try:
+        run_main(flow)
+    except Exception as error:  # Bytewax wraps the connector's error.
+        assert "missing.txt" in str(error)
+    else:
+        raise AssertionError("the run did not fail")
+
+
+def test_the_example_flow_prints_the_sample_data_on_two_workers():
+    result = subprocess.run(
+        [sys.executable, "-m", "bytewax.run", "examples/bytewax_flow.py", "-w", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    expected = []
+    for path in sorted((ROOT / "data").glob("*.txt")):
+        expected += path.read_text().splitlines()
+    assert sorted(result.stdout.splitlines()) == sorted(expected)
