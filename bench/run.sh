@@ -47,6 +47,13 @@ echo "bench: bytewax_bench.py" >&2
   --no-deps .
 .venv/bin/python bench/bytewax_bench.py --out "$results/bytewax.json"
 
+# The template: cookiecutter to a green ctest, against the SDK installed from
+# the release build.
+echo "bench: template_bench.py" >&2
+cmake --install build/release --prefix "$results/sdk" >/dev/null
+.venv/bin/python bench/template_bench.py --sdk-prefix "$results/sdk" --out "$results/template.json"
+
 python3 bench/report.py --build-dir build/release --load-before "$load_before" \
   --store-fs "$store_fs" --pathway "$results/pathway_subject.json" \
-  --bytewax-results "$results/bytewax.json" --out BENCHMARKS.md "$results"/*_bench.json
+  --bytewax-results "$results/bytewax.json" \
+  --template-results "$results/template.json" --out BENCHMARKS.md "$results"/*_bench.json

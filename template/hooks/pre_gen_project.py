@@ -29,12 +29,6 @@ CPP_KEYWORDS = frozenset("""
 TAKEN_NAMES = frozenset({"inlet", "std", "absl", "nlohmann", "testing", "nanobind", "bytewax",
                          "pathway", "test", "tests", "build"})
 
-CHOICES = {
-    "license": ("MIT", "Apache-2.0", "BSD-3-Clause"),
-    "input_kind": ("partitioned", "dynamic", "subject"),
-    "python_package": ("no", "yes"),
-}
-
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
@@ -62,7 +56,8 @@ def check_cpp_name(errors: list, key: str, name: str, what: str) -> None:
 
 
 def validate(answers: dict) -> list:
-    """Returns one message per problem; empty when every answer is usable."""
+    """Returns one message per problem; empty when every answer is usable.
+    (Cookiecutter itself rejects a choice outside its list.)"""
     errors = []
     name = answers["project_name"]
     if not name.strip() or not name.isprintable():
@@ -116,10 +111,6 @@ def validate(answers: dict) -> list:
         if not SEMVER.fullmatch(answers[key]):
             errors.append(f"{key} {answers[key]!r}: write a version as MAJOR.MINOR.PATCH "
                           f"(e.g. '0.1.0')")
-
-    for key, allowed in CHOICES.items():
-        if answers[key] not in allowed:
-            errors.append(f"{key} {answers[key]!r}: choose one of {', '.join(allowed)}")
 
     if answers["python_package"] == "yes" and PACKAGE.fullmatch(package):
         if keyword.iskeyword(package) or keyword.issoftkeyword(package):

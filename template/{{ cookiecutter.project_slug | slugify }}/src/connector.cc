@@ -1,1 +1,0 @@
-{% include "kinds/" ~ cookiecutter.input_kind ~ "/connector.cc" %}

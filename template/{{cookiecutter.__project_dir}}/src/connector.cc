@@ -1,0 +1,1 @@
+{% include "kinds/" ~ cookiecutter.input_kind ~ "/connector.cc" -%}

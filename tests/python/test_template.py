@@ -1,0 +1,322 @@
+"""The template (cookiecutter.json and template/), baked by the real cookiecutter.
+
+Every input kind, with and without the Python package, is generated, then
+configured, built and tested against the SDK installed from this tree (through
+find_package, with FetchContent disconnected: no network). The generated tree
+is checked as its own CI would: pre-commit changes nothing, the workflows pass
+actionlint, zizmor and the workflow schema, and no template syntax survives.
+The Python variants are pip-installed into this venv and run under Bytewax.
+Every validation rule of the pre_gen_project hook has a test.
+"""
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+VENV_BIN = pathlib.Path(sys.executable).parent
+KINDS = ("partitioned", "dynamic", "subject")
+VARIANTS = [(kind, python) for kind in KINDS for python in ("no", "yes")]
+
+
+def _env(**extra) -> dict:
+    """The environment with this venv's tools first on PATH."""
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("CMAKE_PREFIX_PATH", None)
+    env.update(extra)
+    return env
+
+
+def _run(command, cwd, timeout=900, env=None) -> subprocess.CompletedProcess:
+    """Runs `command`; on failure, fails the test with its output."""
+    result = subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True,
+                            text=True, timeout=timeout, env=env or _env())
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, command))} failed in {cwd}:\n"
+                    f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def bake(output_dir: pathlib.Path, template=ROOT, **answers) -> subprocess.CompletedProcess:
+    """`cookiecutter --no-input <template> key=value...` into `output_dir`, with
+    cookiecutter's clones and replay files kept beside it, not in the home."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    config = output_dir.parent / f"{output_dir.name}-cookiecutter.yaml"
+    config.write_text(f"cookiecutters_dir: {output_dir.parent / (output_dir.name + '-clones')}\n"
+                      f"replay_dir: {output_dir.parent / (output_dir.name + '-replay')}\n")
+    command = [VENV_BIN / "cookiecutter", "--no-input", "--config-file", config, template,
+               "--output-dir", output_dir, *(f"{key}={value}" for key, value in answers.items())]
+    return subprocess.run([str(part) for part in command], capture_output=True, text=True,
+                          timeout=120, env=_env())
+
+
+def project_name(kind: str, python: str) -> str:
+    return f"Orders {kind.title()}{' Py' if python == 'yes' else ''}"
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{k}-python-{p}" for k, p in VARIANTS])
+def baked(request, tmp_path_factory) -> pathlib.Path:
+    """A repository generated with one input kind and Python answer."""
+    kind, python = request.param
+    output = tmp_path_factory.mktemp(f"bake-{kind}-{python}")
+    result = bake(output, project_name=project_name(kind, python), input_kind=kind,
+                  python_package=python)
+    assert result.returncode == 0, result.stderr
+    (project,) = output.iterdir()
+    return project
+
+
+def answers_of(project: pathlib.Path) -> dict:
+    return json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
+
+
+def test_defaults_generate_a_partitioned_connector_without_python(tmp_path):
+    result = bake(tmp_path)
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "my-connector"
+    answers = answers_of(project)
+    assert (answers["input_kind"], answers["python_package"]) == ("partitioned", "no")
+    assert "class MyConnector final : public inlet::PartitionedInput" in (
+        project / "include/my_connector/connector.h").read_text()
+
+
+def test_a_git_url_of_this_repository_works_too(tmp_path):
+    """`cookiecutter <git URL>` clones the repository and finds the template in
+    it; .cruft.json then names the URL and the commit it was made from."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    out = tmp_path / "out"
+    result = bake(out, template=f"git+file://{ROOT}", input_kind="subject")
+    assert result.returncode == 0, result.stderr
+    cruft = json.loads((out / "my-connector" / ".cruft.json").read_text())
+    assert (cruft["template"], cruft["commit"]) == (f"file://{ROOT}", head)
+    assert "class MyConnector final : public inlet::ConnectorSubject" in (
+        out / "my-connector/include/my_connector/connector.h").read_text()
+
+
+def test_generated_repository_builds_and_passes_its_tests(baked, installed_sdk):
+    _run(["cmake", "--preset", "dev", f"-DCMAKE_PREFIX_PATH={installed_sdk}",
+          "-DFETCHCONTENT_FULLY_DISCONNECTED=ON"], baked)
+    _run(["cmake", "--build", "--preset", "dev"], baked)
+    result = _run(["ctest", "--preset", "dev"], baked)
+    summary = re.search(r"100% tests passed, 0 tests failed out of (\d+)", result.stdout)
+    assert summary, result.stdout[-3000:]
+    # The connector's own tests and the eleven conformance cases.
+    assert int(summary.group(1)) >= 14
+    conformance = re.findall(r"\.(\w+)<\(anonymous namespace\)::\w+Harness> \.+ +Passed",
+                             result.stdout)
+    assert "SigkillMidStreamThenResumeLosesNothing" in conformance or (
+        answers_of(baked)["input_kind"] == "dynamic")
+
+
+def test_the_program_prints_every_line_it_read(baked, installed_sdk):
+    slug = answers_of(baked)["project_slug"]
+    program = baked / "build" / "dev" / slug
+    if not program.exists():
+        pytest.skip("the build test did not build the program")
+    data = sorted((baked / "data").glob("*.txt"))
+    result = _run([program, "--workers=2", *data], baked)
+    expected = [line for path in data for line in path.read_text().splitlines()]
+    assert sorted(json.loads(line) for line in result.stdout.splitlines()) == sorted(expected)
+    assert f"{slug}: {len(expected)} items" in result.stderr
+
+
+def test_no_template_syntax_survives(baked):
+    leftovers = []
+    for path in baked.rglob("*"):
+        if not path.is_file() or "build" in path.relative_to(baked).parts:
+            continue
+        text = path.read_text(errors="replace")
+        # GitHub's own expressions, ${{ ... }}, belong in workflows.
+        if path.parent.name == "workflows":
+            text = re.sub(r"\$\{\{[^{}]*\}\}", "", text)
+        for marker in ("{{", "{%", "{#", "}}", "%}"):
+            if marker in text:
+                leftovers.append(f"{path.relative_to(baked)}: {marker}")
+    assert not leftovers
+
+
+def test_python_files_exist_only_when_asked_for(baked):
+    python = answers_of(baked)["python_package"] == "yes"
+    for name in ("pyproject.toml", "python", "examples/bytewax_flow.py", "tests/python"):
+        assert (baked / name).exists() == python, name
+    workflows = (baked / ".github/workflows/release.yml").read_text()
+    assert ("pypa/gh-action-pypi-publish" in workflows) == python
+
+
+def test_pre_commit_passes_and_changes_nothing(baked):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    if not (baked / ".git").exists():
+        _run([*git, "init", "-q"], baked)
+    _run([*git, "add", "-A"], baked)  # .gitignore keeps build/ out.
+    result = subprocess.run([VENV_BIN / "pre-commit", "run", "--all-files", "--color=never"],
+                            cwd=baked, capture_output=True, text=True, timeout=900, env=_env())
+    changed = subprocess.run(["git", "diff", "--stat"], cwd=baked, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert changed.stdout == ""
+
+
+def test_workflows_pass_actionlint_zizmor_and_the_schema(baked):
+    workflows = sorted((baked / ".github/workflows").glob("*.yml"))
+    assert [p.name for p in workflows] == ["ci.yml", "release.yml"]
+    _run([VENV_BIN / "actionlint", *workflows], baked)
+    result = _run([VENV_BIN / "zizmor", "--offline", *workflows], baked)
+    assert "No findings" in result.stdout + result.stderr
+    _run([VENV_BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows",
+          *workflows], baked)
+    _run([VENV_BIN / "check-jsonschema", "--builtin-schema", "vendor.dependabot",
+          baked / ".github/dependabot.yml"], baked)
+
+
+def test_actions_are_pinned_to_commit_shas_and_permissions_are_per_job(baked):
+    for path in (baked / ".github/workflows").glob("*.yml"):
+        text = path.read_text()
+        for action, ref in re.findall(r"uses: ([\w./-]+)@(\S+)", text):
+            assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{path.name}: {action}@{ref}"
+        assert re.search(r"^permissions:", text, re.M), path.name
+    release = (baked / ".github/workflows/release.yml").read_text()
+    assert "permissions: {}" in release
+    assert 'tags: ["v*"]' in release and "does not match version" in release
+
+
+def test_cruft_json_records_the_template_and_the_answers(baked):
+    cruft = json.loads((baked / ".cruft.json").read_text())
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+    assert cruft["directory"] == "template"
+    assert cruft["commit"] == (head or None)
+    assert pathlib.Path(cruft["template"]).resolve() == ROOT or cruft["template"].endswith(".git")
+    answers = cruft["context"]["cookiecutter"]
+    assert answers["project_name"] == project_name(answers["input_kind"],
+                                                   answers["python_package"])
+
+
+def test_python_package_installs_and_runs_under_bytewax(baked, installed_sdk, inlet_package):
+    answers = answers_of(baked)
+    if answers["python_package"] != "yes":
+        pytest.skip("generated without the Python package")
+    env = _env(CMAKE_PREFIX_PATH=str(installed_sdk))
+    _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+          "--no-build-isolation", "--no-deps",
+          "--config-settings=cmake.define.FETCHCONTENT_FULLY_DISCONNECTED=ON", "."],
+         baked, env=env)
+    try:
+        # The generated repository's own tests: its connector and its example
+        # flow on two workers under the real Bytewax runtime.
+        result = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], baked,
+                      env=env)
+        assert re.search(r"\b3 passed\b", result.stdout), result.stdout[-2000:]
+    finally:
+        subprocess.run([sys.executable, "-m", "pip", "uninstall", "--quiet", "--yes",
+                        answers["project_slug"]], capture_output=True)
+
+
+def test_fetchcontent_fallback_builds_against_a_local_sdk_checkout(tmp_path):
+    """With no installed SDK, CMake takes the SDK from FETCHCONTENT_SOURCE_DIR_INLET."""
+    assert bake(tmp_path).returncode == 0
+    project = tmp_path / "my-connector"
+    configure = _run(["cmake", "--preset", "dev", f"-DFETCHCONTENT_SOURCE_DIR_INLET={ROOT}",
+                      "-DFETCHCONTENT_FULLY_DISCONNECTED=ON",
+                      "-DCMAKE_DISABLE_FIND_PACKAGE_inlet=ON"], project)
+    cache = (project / "build/dev/CMakeCache.txt").read_text()
+    assert f"FETCHCONTENT_SOURCE_DIR_INLET:PATH={ROOT}" in cache, configure.stdout
+    _run(["cmake", "--build", "--preset", "dev", "--target", "my-connector", "connector_test"],
+         project)
+    _run([project / "build/dev/tests/connector_test"], project)
+
+
+# Each rule of template/hooks/pre_gen_project.py: an answer it rejects and the
+# words of the message that must name the problem.
+BAD_ANSWERS = [
+    ({"project_name": " "}, "project_name ' ': give a name of printable characters"),
+    ({"project_slug": "Orders Feed"}, "project_slug 'Orders Feed': a repository name is"),
+    ({"project_slug": "orders--feed"}, "project_slug 'orders--feed'"),
+    ({"package_name": "Orders"}, "package_name 'Orders': use lowercase letters"),
+    ({"package_name": "delete"}, "package_name 'delete': is a C++ keyword"),
+    ({"package_name": "inlet"}, "package_name 'inlet': the name is taken"),
+    ({"connector_class": "Orders-Feed"}, "connector_class 'Orders-Feed': the connector class "
+                                         "must be a C++ identifier"),
+    ({"connector_class": "class"}, "connector_class 'class': the connector class is a C++ keyword"),
+    ({"connector_class": "Orders__Feed"}, "connector_class 'Orders__Feed': the connector class "
+                                          "contains '__'"),
+    ({"connector_class": "ordersFeed"}, "connector_class 'ordersFeed': write the class name in "
+                                        "CamelCase"),
+    ({"cpp_namespace": "acme::2feed"}, "cpp_namespace '2feed': each namespace part must be"),
+    ({"cpp_namespace": "acme::new"}, "cpp_namespace 'new': each namespace part is a C++ keyword"),
+    ({"cpp_namespace": "acme::::feed"}, "cpp_namespace '(empty)'"),
+    ({"cpp_namespace": "std::feed"}, "cpp_namespace 'std::feed': 'std' belongs to a dependency"),
+    ({"cpp_namespace": "acme::MyConnector"}, "a namespace named like the class 'MyConnector'"),
+    ({"author_email": "jane.example.com"}, "author_email 'jane.example.com': give an address"),
+    ({"github_owner": "-acme"}, "github_owner '-acme': a GitHub user or organization"),
+    ({"version": "1.0"}, "version '1.0': write a version as MAJOR.MINOR.PATCH"),
+    ({"inlet_version": "latest"}, "inlet_version 'latest': write a version"),
+    # Combinations: names C++ accepts but Python cannot import.
+    ({"package_name": "lambda", "python_package": "yes"},
+     "package_name 'lambda' with python_package 'yes': it is a Python keyword"),
+    ({"package_name": "json", "python_package": "yes"},
+     "package_name 'json' with python_package 'yes': it would shadow Python's standard module"),
+]
+
+
+@pytest.mark.parametrize("answers,message", BAD_ANSWERS,
+                         ids=[",".join(f"{k}={v}" for k, v in a.items()) for a, _ in BAD_ANSWERS])
+def test_hook_rejects_a_bad_answer_and_leaves_nothing(tmp_path, answers, message):
+    result = bake(tmp_path, **answers)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+    assert "Nothing was generated" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("package", ["lambda", "json"])
+def test_names_python_cannot_import_are_fine_without_the_python_package(tmp_path, package):
+    result = bake(tmp_path, package_name=package, python_package="no")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "my-connector" / "include" / package / "connector.h").exists()
+
+
+@pytest.mark.parametrize("key,value,choices", [
+    ("license", "GPL-3.0", "['MIT', 'Apache-2.0', 'BSD-3-Clause']"),
+    ("input_kind", "stream", "['partitioned', 'dynamic', 'subject']"),
+    ("python_package", "maybe", "['no', 'yes']"),
+])
+def test_a_choice_outside_its_list_is_rejected_before_anything_is_made(tmp_path, key, value,
+                                                                       choices):
+    result = bake(tmp_path, **{key: value})
+    assert result.returncode != 0
+    assert f"{value} provided for choice variable {key}, but the choices are {choices}" in (
+        result.stderr)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hook_reports_every_problem_at_once(tmp_path):
+    result = bake(tmp_path, author_email="nobody", version="one", connector_class="x-y")
+    assert result.returncode != 0
+    for key in ("author_email 'nobody'", "version 'one'", "connector_class 'x-y'"):
+        assert key in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_slug_with_a_slash_leaves_no_directory_behind(tmp_path):
+    result = bake(tmp_path, project_slug="orders/feed")
+    assert result.returncode != 0
+    assert "project_slug 'orders/feed'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interactive_cookiecutter_asks_the_questions_in_order(tmp_path):
+    """Without --no-input every question is asked; pressing enter takes the defaults."""
+    answers = "\n" * 40
+    result = subprocess.run([str(VENV_BIN / "cookiecutter"), str(ROOT), "--output-dir",
+                             str(tmp_path)], input=answers, capture_output=True, text=True,
+                            timeout=120, env=_env())
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "my-connector" / "CMakeLists.txt").exists()
+    for prompt in ("Project name", "Connector class name", "Input kind",
+                   "Also build a Python package for Bytewax?"):
+        assert prompt in result.stdout
