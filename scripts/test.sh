@@ -3,7 +3,8 @@
 # builds and tests the SDK with warnings as errors (dev), under AddressSanitizer
 # + UndefinedBehaviorSanitizer (asan) and ThreadSanitizer (tsan), and runs the
 # pytest suites (package install, example program, hygiene checks, and the
-# inlet Python package, built from this tree, under the real Bytewax runtime).
+# inlet Python package, built from this tree, under the real Bytewax and
+# Pathway runtimes).
 # Ends with the summary line of every ctest run and of pytest.
 # INLET_PRESETS limits the ctest runs (default "dev asan tsan"); the GitHub
 # workflow runs the sanitizer presets as parallel jobs of their own.

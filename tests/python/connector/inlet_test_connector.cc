@@ -1,12 +1,17 @@
 // Inputs that exercise every path of inlet/python/export.h from Python:
 // item conversions (including a custom type through the caster hook), resume
-// states, wake-up times, the GIL, and failures of each method.
+// states, wake-up times, the GIL, and failures of each method; and subjects
+// for inlet/python/export_subject.h, read by Pathway through inlet.pathway.
 
 #include <Python.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -20,9 +25,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "inlet/connector_subject.h"
 #include "inlet/dynamic_input.h"
+#include "inlet/message.h"
 #include "inlet/partitioned_input.h"
 #include "inlet/python/export.h"
+#include "inlet/python/export_subject.h"
+#include "inlet/schema.h"
+#include "inlet/subject_input.h"
 #include "nlohmann/json.hpp"
 
 // A custom item type, converted through the documented hook: a
@@ -171,6 +181,116 @@ class MixedInput final : public inlet::DynamicInput<Mixed> {
   }
 };
 
+// Rows 1..count of every field type (tests/python/test_pathway.py computes
+// the same rows), a `Commit` after every `commit_every`-th. `bad_at` pushes
+// that row with a string id; `fail_in` ("Run" or "OnStop") throws from that
+// method once the rows were pushed.
+class Rows final : public inlet::ConnectorSubject {
+ public:
+  Rows(int64_t count, int64_t commit_every, std::string fail_in, int64_t bad_at)
+      : count_(count), commit_every_(commit_every), fail_in_(std::move(fail_in)), bad_at_(bad_at) {}
+
+  void Run() override {
+    for (int64_t i = 1; i <= count_ && !stop_requested(); ++i) {
+      nlohmann::json row = {
+          {"id", i},
+          {"name", absl::StrCat("row-", i, " \xc3\xa9")},
+          {"flag", i % 2 == 0},
+          {"blob", nlohmann::json::binary({static_cast<uint8_t>(i % 256), 0xff})},
+          {"doc", {{"i", i}, {"tags", {"a", i, nullptr}}}},
+      };
+      if (i % 5 != 0) row["score"] = static_cast<double>(i) / 4;  // Else the default.
+      if (i == bad_at_) row["id"] = "x";
+      Next(std::move(row));
+      if (commit_every_ > 0 && i % commit_every_ == 0) Commit();
+    }
+    if (fail_in_ == "Run") throw std::runtime_error("connection reset");
+  }
+  void OnStop() override {
+    if (fail_in_ == "OnStop") throw std::runtime_error("disconnect failed");
+  }
+
+ private:
+  int64_t count_;
+  int64_t commit_every_;
+  std::string fail_in_;
+  int64_t bad_at_;
+};
+
+std::vector<inlet::Field> RowSchema() {
+  using inlet::FieldType;
+  return {{.name = "id", .type = FieldType::kInt, .primary_key = true},
+          {.name = "name", .type = FieldType::kString},
+          {.name = "score", .type = FieldType::kFloat, .default_value = 0.5},
+          {.name = "flag", .type = FieldType::kBool},
+          {.name = "blob", .type = FieldType::kBytes},
+          {.name = "doc", .type = FieldType::kJson}};
+}
+
+// Lines of text for the raw format: "line i \u00e9" for i in 1..count, a
+// `Commit` after every `commit_every`-th.
+class Lines final : public inlet::ConnectorSubject {
+ public:
+  Lines(int64_t count, int64_t commit_every) : count_(count), commit_every_(commit_every) {}
+  void Run() override {
+    for (int64_t i = 1; i <= count_; ++i) {
+      NextStr(absl::StrCat("line ", i, " \xc3\xa9"));
+      if (i % commit_every_ == 0) Commit();
+    }
+  }
+
+ private:
+  int64_t count_;
+  int64_t commit_every_;
+};
+
+// JSON texts of every kind, for the JSON format without a schema.
+class Values final : public inlet::ConnectorSubject {
+ public:
+  explicit Values(std::vector<std::string> texts) : texts_(std::move(texts)) {}
+  void Run() override {
+    for (const std::string& text : texts_) NextStr(text);
+  }
+
+ private:
+  std::vector<std::string> texts_;
+};
+
+// {"n": 0}, {"n": 1}, ... one every `interval_ms`, `limit` of them (0: until
+// stopped), with a `Commit` after every `commit_every`-th (0: never, so only
+// autocommit makes them visible). `OnStop` writes to `stop_file` (if given)
+// whether a stop was requested, so a test sees that the subject was stopped
+// and joined.
+class Ticks final : public inlet::ConnectorSubject {
+ public:
+  Ticks(int64_t limit, int64_t interval_ms, int64_t commit_every, std::string stop_file)
+      : limit_(limit),
+        interval_(interval_ms),
+        commit_every_(commit_every),
+        stop_file_(std::move(stop_file)) {}
+
+  void Run() override {
+    std::mutex mutex;
+    std::condition_variable_any never_notified;
+    for (int64_t n = 0; (limit_ == 0 || n < limit_) && !stop_requested(); ++n) {
+      Next({{"n", n}});
+      if (commit_every_ > 0 && (n + 1) % commit_every_ == 0) Commit();
+      std::unique_lock<std::mutex> lock(mutex);
+      never_notified.wait_for(lock, stop_token(), interval_, [] { return false; });
+    }
+  }
+  void OnStop() override {
+    if (stop_file_.empty()) return;
+    std::ofstream(stop_file_) << (stop_requested() ? "stop requested" : "ended") << "\n";
+  }
+
+ private:
+  int64_t limit_;
+  std::chrono::milliseconds interval_;
+  int64_t commit_every_;
+  std::string stop_file_;
+};
+
 }  // namespace
 
 NB_MODULE(inlet_test_connector, m) {
@@ -187,4 +307,24 @@ NB_MODULE(inlet_test_connector, m) {
           nb::arg("fail_method") = "", nb::arg("fail_throws") = false, nb::arg("fail_at") = 0);
   inlet::python::ExportDynamicInput<MixedInput>(m, "MixedInput").def(nb::init<>());
   m.attr("AWAKE_MICROS") = kAwakeMicros;
+
+  inlet::python::ExportConnectorSubject<Rows>(m, "Rows", {.schema = RowSchema(), .name = "orders"})
+      .def(nb::init<int64_t, int64_t, std::string, int64_t>(), nb::arg("count"),
+           nb::arg("commit_every") = 1, nb::arg("fail_in") = "", nb::arg("bad_at") = 0);
+  // Built by a custom __init__, the documented alternative to nb::init.
+  inlet::python::ExportConnectorSubject<Lines>(
+      m, "Lines", {.format = inlet::MessageFormat::kRaw, .name = "lines"})
+      .def(
+          "__init__",
+          [](inlet::python::ExportedSubject<Lines>* self, int64_t count, int64_t commit_every) {
+            new (self)
+                inlet::python::ExportedSubject<Lines>(std::make_unique<Lines>(count, commit_every));
+          },
+          nb::arg("count"), nb::arg("commit_every") = 1);
+  inlet::python::ExportConnectorSubject<Values>(m, "Values", {.name = "values"})
+      .def(nb::init<std::vector<std::string>>(), nb::arg("texts"));
+  inlet::python::ExportConnectorSubject<Ticks>(
+      m, "Ticks", {.schema = {{.name = "n", .type = inlet::FieldType::kInt}}, .name = "ticks"})
+      .def(nb::init<int64_t, int64_t, int64_t, std::string>(), nb::arg("limit"),
+           nb::arg("interval_ms") = 0, nb::arg("commit_every") = 1, nb::arg("stop_file") = "");
 }

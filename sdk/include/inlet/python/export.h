@@ -1,5 +1,6 @@
 // Exports a connector to Python, where the `inlet` package runs it on
 // Bytewax (`inlet.bytewax.PartitionedSource`, `inlet.bytewax.DynamicSource`).
+// (A `ConnectorSubject` is exported with export_subject.h, for Pathway.)
 // In the connector's nanobind module (built with `inlet_add_python_module`,
 // see inletPython.cmake):
 //

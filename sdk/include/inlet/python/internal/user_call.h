@@ -48,15 +48,11 @@ inline Place WorkerPlace(std::string_view step, int worker_index) {
                                      "\" worker ", worker_index)};
 }
 
-// Raises `inlet.ConnectorError` for a failed `method` at `place`. REQUIRES:
-// the GIL is held and `status` is not OK.
-[[noreturn]] inline void RaiseConnectorError(const Place& place, std::string_view method,
-                                             const absl::Status& status) {
+// Raises `inlet.ConnectorError` reading `text` for a failed `method` at
+// `place`. REQUIRES: the GIL is held and `status` is not OK.
+[[noreturn]] inline void RaiseConnectorError(std::string_view text, const Place& place,
+                                             std::string_view method, const absl::Status& status) {
   namespace nb = nanobind;
-  const absl::string_view method_view(method.data(), method.size());
-  const std::string text =
-      place.label.empty() ? absl::StrCat(method_view, ": ", status.message())
-                          : absl::StrCat(place.label, ": ", method_view, ": ", status.message());
   nb::object error_type = nb::module_::import_("inlet").attr("ConnectorError");
   auto optional_str = [](const std::optional<std::string>& value) -> nb::object {
     return value.has_value() ? nb::object(nb::str(value->data(), value->size())) : nb::none();
@@ -68,6 +64,18 @@ inline Place WorkerPlace(std::string_view step, int worker_index) {
                  nb::str(absl::StatusCodeToString(status.code()).c_str()));
   PyErr_SetObject(error_type.ptr(), error.ptr());
   throw nb::python_error();
+}
+
+// Raises `inlet.ConnectorError` for a failed `method` at `place`, reading
+// `step "s" partition "p": Method: message`. REQUIRES: the GIL is held and
+// `status` is not OK.
+[[noreturn]] inline void RaiseConnectorError(const Place& place, std::string_view method,
+                                             const absl::Status& status) {
+  const absl::string_view method_view(method.data(), method.size());
+  const std::string text =
+      place.label.empty() ? absl::StrCat(method_view, ": ", status.message())
+                          : absl::StrCat(place.label, ": ", method_view, ": ", status.message());
+  RaiseConnectorError(text, place, method, status);
 }
 
 // Runs `call` with the GIL released and returns its result as a status: a
