@@ -33,8 +33,8 @@ done
 
 echo "== pytest" >&2
 pytest_status=0
-.venv/bin/python -m pytest tests/python -p no:cacheprovider 2>&1 | tee "$logs/pytest.log" || true
-pytest_status=${PIPESTATUS[0]}
+.venv/bin/python -m pytest tests/python -p no:cacheprovider 2>&1 | tee "$logs/pytest.log" ||
+  pytest_status=$?
 
 echo
 echo "== summary"

@@ -185,12 +185,17 @@ def test_actions_are_pinned_to_commit_shas_and_permissions_are_per_job(baked):
 
 
 def test_cruft_json_records_the_template_and_the_answers(baked):
+    """The template is named by this checkout's origin URL (where `cruft
+    update` fetches from), or by its path when it has no origin."""
     cruft = json.loads((baked / ".cruft.json").read_text())
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True).stdout.strip()
+
+    def git(*args):
+        result = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        return result.stdout.strip() or None
+
     assert cruft["directory"] == "template"
-    assert cruft["commit"] == (head or None)
-    assert pathlib.Path(cruft["template"]).resolve() == ROOT or cruft["template"].endswith(".git")
+    assert cruft["commit"] == git("rev-parse", "HEAD")
+    assert cruft["template"] == (git("config", "--get", "remote.origin.url") or str(ROOT))
     answers = cruft["context"]["cookiecutter"]
     assert answers["project_name"] == project_name(answers["input_kind"],
                                                    answers["python_package"])
