@@ -17,24 +17,6 @@ namespace {
 
 constexpr size_t kDescribedTextLimit = 40;
 
-absl::string_view TypeName(FieldType type) {
-  switch (type) {
-    case FieldType::kBool:
-      return "bool";
-    case FieldType::kInt:
-      return "int";
-    case FieldType::kFloat:
-      return "float";
-    case FieldType::kString:
-      return "string";
-    case FieldType::kBytes:
-      return "bytes";
-    case FieldType::kJson:
-      return "json";
-  }
-  return "?";
-}
-
 // The field's value converted to its type, or `std::nullopt` when it does
 // not have that type.
 std::optional<nlohmann::json> Convert(FieldType type, const nlohmann::json& value) {
@@ -114,9 +96,9 @@ absl::StatusOr<MessageDecoder> MessageDecoder::Create(MessageFormat format,
     }
     if (field.default_value.has_value() && !field.default_value->is_null() &&
         !Convert(field.type, *field.default_value).has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat("schema: field \"", field.name, "\" has type ",
-                                                     TypeName(field.type), " but its default is ",
-                                                     DescribeJson(*field.default_value)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("schema: field \"", field.name, "\" has type ", FieldTypeName(field.type),
+                       " but its default is ", DescribeJson(*field.default_value)));
     }
   }
   return MessageDecoder(format, std::move(schema));
@@ -161,14 +143,14 @@ MessageDecoder::Result MessageDecoder::Validate(nlohmann::json message) const {
     nlohmann::json value;
     if (absent) {
       if (!field.default_value.has_value()) {
-        return Rejected(field.name, std::string(TypeName(field.type)),
+        return Rejected(field.name, FieldTypeName(field.type),
                         found == message.end() ? "nothing (the field is missing)" : "null");
       }
       value = *field.default_value;
     } else {
       std::optional<nlohmann::json> converted = Convert(field.type, *found);
       if (!converted.has_value()) {
-        return Rejected(field.name, std::string(TypeName(field.type)), DescribeJson(*found));
+        return Rejected(field.name, FieldTypeName(field.type), DescribeJson(*found));
       }
       value = *std::move(converted);
     }

@@ -37,6 +37,10 @@ struct Field {
   bool primary_key = false;
 };
 
+// The type's name as error messages and the Python side spell it: "bool",
+// "int", "float", "string", "bytes" or "json".
+const char* FieldTypeName(FieldType type);
+
 }  // namespace inlet
 
 #endif  // INLET_SCHEMA_H_

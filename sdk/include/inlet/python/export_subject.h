@@ -113,24 +113,6 @@ inline const char* FormatName(MessageFormat format) {
   return "json";
 }
 
-inline const char* FieldTypeName(FieldType type) {
-  switch (type) {
-    case FieldType::kBool:
-      return "bool";
-    case FieldType::kInt:
-      return "int";
-    case FieldType::kFloat:
-      return "float";
-    case FieldType::kString:
-      return "string";
-    case FieldType::kBytes:
-      return "bytes";
-    case FieldType::kJson:
-      return "json";
-  }
-  return "json";
-}
-
 // The subject adapter's own check of `options`, without running anything.
 inline absl::Status CheckSubjectOptions(const SubjectOptions& options) {
   return SubjectInput<Message>([] { return std::unique_ptr<ConnectorSubject>(); }, options)
@@ -180,7 +162,7 @@ nanobind::class_<ExportedSubject<Subject>> ExportConnectorSubject(nanobind::hand
         for (const Field& field : schema) {
           nb::dict described;
           described["name"] = field.name;
-          described["type"] = internal::FieldTypeName(field.type);
+          described["type"] = FieldTypeName(field.type);
           described["primary_key"] = field.primary_key;
           if (field.default_value.has_value()) {
             described["default"] = JsonToPython(*field.default_value);
