@@ -9,17 +9,39 @@ Reads data/*.txt, or the files named in the environment variable
 
 import glob
 import os
+import sys
+import threading
 
 import bytewax.operators as op
 import inlet.bytewax
-from bytewax.connectors.stdio import StdOutSink
 from bytewax.dataflow import Dataflow
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 {% if cookiecutter.input_kind == "subject" -%}
 from {{ cookiecutter.package_name }} import {{ cookiecutter.connector_class }}Input
 {%- else -%}
 from {{ cookiecutter.package_name }} import {{ cookiecutter.connector_class }}
 {%- endif %}
+
+
+class _PrintBatch(StatelessSinkPartition):
+    _stdout = threading.Lock()  # Shared by the workers of this process.
+
+    def write_batch(self, items) -> None:
+        text = "".join(f"{item}\n" for item in items)
+        with self._stdout:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+
+class LinesToStdout(DynamicSink):
+    """Prints every item on a line of its own. Bytewax's StdOutSink writes an
+    item and its newline apart, so the lines of two workers can run into each
+    other; here a worker writes a whole batch at a time."""
+
+    def build(self, step_id, worker_index, worker_count):
+        return _PrintBatch()
+
 
 _files = os.environ.get("{{ cookiecutter.package_name | upper }}_FILES")
 paths = (_files.split(os.pathsep) if _files else
@@ -33,4 +55,4 @@ lines = op.input("read", flow, inlet.bytewax.DynamicSource({{ cookiecutter.conne
 {%- else %}
 lines = op.input("read", flow, inlet.bytewax.PartitionedSource({{ cookiecutter.connector_class }}(paths)))
 {%- endif %}
-op.output("print", lines, StdOutSink())
+op.output("print", lines, LinesToStdout())
