@@ -12,7 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "inlet/directory_input.h"
+#include "inlet/connectors/directory_input.h"
 #include "inlet/run_main.h"
 
 ABSL_FLAG(bool, follow, false, "Keep reading lines appended to the files (tail -f).");

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "inlet/connectors/stdin_subject.h"
 #include "inlet/run_main.h"
-#include "inlet/stdin_subject.h"
 #include "inlet/subject_input.h"
 
 int main(int argc, char** argv) {

@@ -12,9 +12,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "inlet/connectors/tcp_lines_subject.h"
 #include "inlet/run_main.h"
 #include "inlet/subject_input.h"
-#include "inlet/tcp_lines_subject.h"
 
 int main(int argc, char** argv) {
   return inlet::RunMain(

@@ -1,6 +1,6 @@
-// Every built-in connector passes the conformance kit (inlet/conformance.h).
+// Every built-in connector passes the conformance kit (inlet/testing/conformance.h).
 
-#include "inlet/conformance.h"
+#include "inlet/testing/conformance.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -16,11 +16,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "inlet/directory_input.h"
-#include "inlet/file_input.h"
-#include "inlet/generator_input.h"
+#include "inlet/connectors/directory_input.h"
+#include "inlet/connectors/file_input.h"
+#include "inlet/connectors/generator_input.h"
 #include "inlet/subject_input.h"
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 
 namespace {
 

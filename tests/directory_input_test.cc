@@ -1,4 +1,4 @@
-#include "inlet/directory_input.h"
+#include "inlet/connectors/directory_input.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,9 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "inlet/file_input.h"
+#include "inlet/connectors/file_input.h"
 #include "inlet/run.h"
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 #include "test_support.h"
 
 namespace inlet {

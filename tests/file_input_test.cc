@@ -1,4 +1,4 @@
-#include "inlet/file_input.h"
+#include "inlet/connectors/file_input.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,7 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inlet/run.h"
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 #include "test_support.h"
 
 namespace inlet {

@@ -1,4 +1,4 @@
-#include "inlet/generator_input.h"
+#include "inlet/connectors/generator_input.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -21,7 +21,7 @@
 #include "gtest/gtest.h"
 #include "inlet/callback_sink.h"
 #include "inlet/run.h"
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 #include "test_support.h"
 
 namespace inlet {

@@ -16,7 +16,7 @@
 #include "inlet/callback_sink.h"
 #include "inlet/counting_sink.h"
 #include "inlet/run.h"
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 #include "scripted_input.h"
 
 namespace inlet {

@@ -14,7 +14,7 @@
 #include "inlet/counting_sink.h"
 #include "inlet/json_lines_sink.h"
 #include "inlet/run.h"
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 #include "nlohmann/json.hpp"
 
 namespace inlet {

@@ -1,4 +1,4 @@
-#include "inlet/stdin_subject.h"
+#include "inlet/connectors/stdin_subject.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "connectors/unique_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inlet/callback_sink.h"
 #include "inlet/run.h"
 #include "inlet/subject_input.h"
-#include "inlet/testing.h"
-#include "unique_fd.h"
+#include "inlet/testing/testing.h"
 
 namespace {
 

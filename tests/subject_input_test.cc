@@ -13,7 +13,7 @@
 #include "gtest/gtest.h"
 #include "inlet/callback_sink.h"
 #include "inlet/run.h"
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 #include "test_support.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "inlet/tcp_lines_subject.h"
+#include "inlet/connectors/tcp_lines_subject.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "connectors/unique_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inlet/callback_sink.h"
 #include "inlet/run.h"
 #include "inlet/subject_input.h"
-#include "unique_fd.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // The testing kit: TestingSource markers and resume state, TestingSink.
 
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 
 #include <string>
 #include <vector>

@@ -25,5 +25,5 @@ function(inlet_add_python_module name)
   # NOMINSIZE: items cross into Python by the million, so optimize for speed.
   # NB_DOMAIN: modules of different connectors never share bound types.
   nanobind_add_module(${name} NOMINSIZE NB_SUPPRESS_WARNINGS NB_DOMAIN ${name} ${arg_SOURCES})
-  target_link_libraries(${name} PRIVATE inlet::inlet)
+  target_link_libraries(${name} PRIVATE inlet::python)
 endfunction()

@@ -21,9 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "inlet/conformance.h"
 #include "inlet/partitioned_input.h"
 #include "inlet/source.h"
+#include "inlet/testing/conformance.h"
 
 namespace {
 

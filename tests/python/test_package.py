@@ -13,7 +13,7 @@ CONSUMER = textwrap.dedent("""\
     #include <string>
     #include "inlet/counting_sink.h"
     #include "inlet/run.h"
-    #include "inlet/testing.h"
+    #include "inlet/testing/testing.h"
 
     int main() {
       auto input = inlet::TestingSource<std::string>::FromItems({"a", "b", "c"});
@@ -37,7 +37,10 @@ def test_install_tree_holds_headers_library_config_and_pkgconfig(prefix: pathlib
     assert list(prefix.glob("lib*/libinlet.a"))
     assert list(prefix.glob("lib*/cmake/inlet/inletConfig.cmake"))
     assert list(prefix.glob("lib*/cmake/inlet/inletConfigVersion.cmake"))
-    assert list(prefix.glob("lib*/pkgconfig/inlet.pc"))
+    for library in ("inlet", "inlet_connectors", "inlet_main", "inlet_testing"):
+        assert list(prefix.glob(f"lib*/lib{library}.a")), library
+    for module in ("inlet", "inlet-connectors", "inlet-main"):
+        assert list(prefix.glob(f"lib*/pkgconfig/{module}.pc")), module
 
 
 def test_find_package_gives_inlet_target(prefix: pathlib.Path, tmp_path: pathlib.Path):
@@ -79,11 +82,11 @@ def test_conformance_kit_builds_and_runs_against_the_installed_sdk(root: pathlib
     (tmp_path / "CMakeLists.txt").write_text(textwrap.dedent("""\
         cmake_minimum_required(VERSION 3.25)
         project(consumer LANGUAGES CXX)
-        find_package(inlet 0.1 CONFIG REQUIRED)
+        find_package(inlet 0.1 CONFIG REQUIRED COMPONENTS connectors testing)
         find_package(GTest CONFIG REQUIRED)
         add_executable(consumer_conformance main.cc)
         target_link_libraries(consumer_conformance PRIVATE
-          inlet::inlet GTest::gtest GTest::gtest_main)
+          inlet::connectors inlet::testing GTest::gtest_main)
         """))
     build = tmp_path / "build"
     subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(build), "-G", "Ninja",
@@ -94,3 +97,86 @@ def test_conformance_kit_builds_and_runs_against_the_installed_sdk(root: pathlib
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert re.search(r"\[  PASSED  \] \d+ tests", ran.stdout), ran.stdout
     assert "FAILED" not in ran.stdout, ran.stdout
+
+
+OWN_OUTPUT_FLAG = textwrap.dedent("""\
+    #include <string>
+    #include "absl/flags/flag.h"
+    #include "absl/flags/parse.h"
+    #include "inlet/counting_sink.h"
+    #include "inlet/run.h"
+    #include "inlet/testing/testing.h"
+
+    ABSL_FLAG(std::string, output, "mine", "The consumer's own --output.");
+
+    int main(int argc, char** argv) {
+      absl::ParseCommandLine(argc, argv);
+      auto input = inlet::TestingSource<std::string>::FromItems({"a", "b"});
+      inlet::CountingSink<std::string> sink;
+      auto report = inlet::Run(input, sink);
+      return report.ok() && absl::GetFlag(FLAGS_output) == "theirs" ? 0 : 1;
+    }
+    """)
+
+
+def test_core_library_has_no_flags_so_a_consumer_defines_its_own_output(
+        prefix: pathlib.Path, tmp_path: pathlib.Path):
+    """inlet::inlet carries no command line: a program linking it alone can
+    define --output itself, and no inlet flag is linked in."""
+    (tmp_path / "main.cc").write_text(OWN_OUTPUT_FLAG)
+    (tmp_path / "CMakeLists.txt").write_text(textwrap.dedent("""\
+        cmake_minimum_required(VERSION 3.25)
+        project(consumer LANGUAGES CXX)
+        find_package(inlet 0.1 CONFIG REQUIRED)
+        add_executable(consumer main.cc)
+        target_link_libraries(consumer PRIVATE inlet::inlet absl::flags absl::flags_parse)
+        """))
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(build), "-G", "Ninja",
+                    f"-DCMAKE_PREFIX_PATH={prefix}"], check=True, capture_output=True)
+    built = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    subprocess.run([str(build / "consumer"), "--output=theirs"], check=True)
+    core = next(prefix.glob("lib*/libinlet.a"))
+    symbols = subprocess.run(["nm", "-C", str(core)], check=True, capture_output=True,
+                             text=True).stdout
+    assert "FLAGS_" not in symbols and "absl::flags_internal" not in symbols
+
+
+def test_find_package_components_main_and_testing(prefix: pathlib.Path, tmp_path: pathlib.Path):
+    (tmp_path / "main.cc").write_text(textwrap.dedent("""\
+        #include "inlet/run_main.h"
+        #include "inlet/testing/testing.h"
+
+        int main(int argc, char** argv) {
+          auto input = inlet::TestingSource<int>::FromItems({1, 2, 3});
+          return inlet::RunMain(argc, argv, input);
+        }
+        """))
+    (tmp_path / "CMakeLists.txt").write_text(textwrap.dedent("""\
+        cmake_minimum_required(VERSION 3.25)
+        project(consumer LANGUAGES CXX)
+        find_package(inlet 0.1 CONFIG REQUIRED COMPONENTS main testing)
+        add_executable(consumer main.cc)
+        target_link_libraries(consumer PRIVATE inlet::main inlet::testing)
+        """))
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(build), "-G", "Ninja",
+                    f"-DCMAKE_PREFIX_PATH={prefix}"], check=True, capture_output=True)
+    built = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    ran = subprocess.run([str(build / "consumer"), "--progress=never"], capture_output=True,
+                         text=True, check=True)
+    assert ran.stdout.split() == ["1", "2", "3"]
+
+
+def test_find_package_rejects_an_unknown_component(prefix: pathlib.Path, tmp_path: pathlib.Path):
+    (tmp_path / "CMakeLists.txt").write_text(textwrap.dedent("""\
+        cmake_minimum_required(VERSION 3.25)
+        project(consumer LANGUAGES CXX)
+        find_package(inlet 0.1 CONFIG REQUIRED COMPONENTS no_such_part)
+        """))
+    configured = subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build"),
+                                 f"-DCMAKE_PREFIX_PATH={prefix}"], capture_output=True, text=True)
+    assert configured.returncode != 0
+    assert "no_such_part" in configured.stdout + configured.stderr

@@ -33,70 +33,13 @@
 #define INLET_RUN_MAIN_H_
 
 #include <concepts>
-#include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "inlet/json_lines_sink.h"
-#include "inlet/run.h"
-#include "inlet/run_options.h"
-#include "inlet/sink.h"
+#include "inlet/internal/main_session.h"
 
 namespace inlet {
-namespace internal {
-
-struct MainConfig {
-  RunOptions run;
-  std::string output;
-  bool show_progress = false;
-  std::vector<std::string> args;  // Positional arguments.
-};
-
-// Parses the command line. Exits the process for --help and for flag errors.
-absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv);
-
-// Prints `status` as "<program>: error: ..." and returns the exit status.
-int ReportMainError(const absl::Status& status, int exit_status);
-
-// One run of RunMain: turns SIGINT/SIGTERM into an orderly stop, shows the
-// progress line and prints the summary.
-class MainSession {
- public:
-  explicit MainSession(MainConfig config);
-  ~MainSession();
-  MainSession(const MainSession&) = delete;
-  MainSession& operator=(const MainSession&) = delete;
-
-  const RunOptions& options() const { return config_.run; }
-  const std::string& output() const { return config_.output; }
-  // Prints the summary or the error; returns the exit status.
-  int Finish(const absl::StatusOr<RunReport>& report);
-
- private:
-  struct Impl;
-  MainConfig config_;
-  std::unique_ptr<Impl> impl_;
-};
-
-template <class Input>
-int RunMainWithConfig(MainConfig config, Input& input) {
-  using T = typename Input::Item;
-  std::unique_ptr<Sink<T>> sink;
-  if (config.output == "-") {
-    sink = std::make_unique<JsonLinesSink<T>>();
-  } else {
-    absl::StatusOr<std::unique_ptr<JsonLinesSink<T>>> file = JsonLinesSink<T>::Open(config.output);
-    if (!file.ok()) return ReportMainError(file.status(), 2);
-    sink = *std::move(file);
-  }
-  MainSession session(std::move(config));
-  return session.Finish(Run(input, *sink, session.options()));
-}
-
-}  // namespace internal
 
 // Runs `input` (a PartitionedInput or a DynamicInput) with the standard
 // command line. Positional arguments are rejected.

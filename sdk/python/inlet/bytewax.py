@@ -155,7 +155,7 @@ class FileSource(_FileLinesSource[str]):
     Yields each line as a str without its trailing newline (the bytes must be
     UTF-8), like ``bytewax.connectors.files.FileSource``; the state is the
     byte offset after the last line. A partition is named by its path as
-    given. See ``inlet/file_input.h`` for every error. Keyword arguments as
+    given. See ``inlet/connectors/file_input.h`` for every error. Keyword arguments as
     described in :class:`_FileLinesSource`.
     """
 
@@ -165,7 +165,7 @@ class FileSource(_FileLinesSource[str]):
 class DirSource(_FileLinesSource[str]):
     """Lines of every regular file matching a glob pattern, as
     :class:`FileSource` reads them; the pattern is evaluated when Bytewax
-    lists the partitions. See ``inlet/directory_input.h``."""
+    lists the partitions. See ``inlet/connectors/directory_input.h``."""
 
     _native_type = "DirectoryInput"
     _files_argument = staticmethod(os.fspath)

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "inlet/directory_input.h"
-#include "inlet/file_input.h"
+#include "inlet/connectors/directory_input.h"
+#include "inlet/connectors/file_input.h"
 #include "inlet/python/export.h"
 #include "json_document_caster.h"
 #include "json_lines_input.h"
@@ -51,7 +51,7 @@ NB_MODULE(_inlet, m) {
                 inlet::FileInput(MakePaths(paths), MakeOptions(follow_files, poll_seconds, batch));
           },
           nb::arg("paths"), kw_only, follow, poll_interval, batch_size,
-          "Lines of text files as str, one partition per path (inlet/file_input.h).");
+          "Lines of text files as str, one partition per path (inlet/connectors/file_input.h).");
 
   inlet::python::ExportPartitionedInput<inlet::DirectoryInput>(m, "DirectoryInput")
       .def(
@@ -62,7 +62,7 @@ NB_MODULE(_inlet, m) {
                 inlet::DirectoryInput(pattern, MakeOptions(follow_files, poll_seconds, batch));
           },
           nb::arg("pattern"), kw_only, follow, poll_interval, batch_size,
-          "Lines of the files matching a glob pattern (inlet/directory_input.h).");
+          "Lines of the files matching a glob pattern (inlet/connectors/directory_input.h).");
 
   inlet::python::ExportPartitionedInput<inlet::python::JsonLinesInput>(m, "JsonLinesInput")
       .def(

@@ -1,5 +1,5 @@
 // `JsonLinesInput` reads files of JSON lines: `FileInput`'s partitions,
-// reading, resume and follow semantics (see inlet/file_input.h), with each
+// reading, resume and follow semantics (see inlet/connectors/file_input.h), with each
 // line parsed in C++ (simdjson, without the GIL) into a document that
 // json_document_caster.h turns into dicts and lists, so a Python engine
 // never parses. A line that is not JSON stops the run with INVALID_ARGUMENT
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "inlet/file_input.h"
+#include "inlet/connectors/file_input.h"
 #include "inlet/partitioned_input.h"
 
 namespace inlet::python {

@@ -3,7 +3,7 @@
 // order of calls, stable partition names and a real SIGKILL mid-stream. When
 // you replace the file reading, make the harness write to your system.
 
-#include "inlet/conformance.h"
+#include "inlet/testing/conformance.h"
 
 #include <cstdint>
 #include <filesystem>

@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inlet/run.h"
-#include "inlet/testing.h"
+#include "inlet/testing/testing.h"
 #include "{{ cookiecutter.package_name }}/connector.h"
 
 namespace {

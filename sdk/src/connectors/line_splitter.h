@@ -2,8 +2,8 @@
 // not part of it; so is a "\r" right before it ("\r\n" endings). A "\r"
 // anywhere else stays in the line. A line may span any number of chunks.
 
-#ifndef INLET_SRC_LINE_SPLITTER_H_
-#define INLET_SRC_LINE_SPLITTER_H_
+#ifndef INLET_SRC_CONNECTORS_LINE_SPLITTER_H_
+#define INLET_SRC_CONNECTORS_LINE_SPLITTER_H_
 
 #include <cstddef>
 #include <limits>
@@ -77,4 +77,4 @@ class LineSplitter {
 
 }  // namespace inlet::internal
 
-#endif  // INLET_SRC_LINE_SPLITTER_H_
+#endif  // INLET_SRC_CONNECTORS_LINE_SPLITTER_H_

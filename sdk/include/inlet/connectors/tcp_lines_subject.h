@@ -17,8 +17,8 @@
 // the subject's thread only, as every subject is. `port()` and `address()`
 // may be called from any thread.
 
-#ifndef INLET_TCP_LINES_SUBJECT_H_
-#define INLET_TCP_LINES_SUBJECT_H_
+#ifndef INLET_CONNECTORS_TCP_LINES_SUBJECT_H_
+#define INLET_CONNECTORS_TCP_LINES_SUBJECT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -80,4 +80,4 @@ class TcpLinesSubject final : public ConnectorSubject {
 
 }  // namespace inlet
 
-#endif  // INLET_TCP_LINES_SUBJECT_H_
+#endif  // INLET_CONNECTORS_TCP_LINES_SUBJECT_H_

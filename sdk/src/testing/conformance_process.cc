@@ -1,54 +1,39 @@
-// The conformance kit's crash case runs the current test again in a child
-// process (this very test binary, filtered to this one test) and kills it
-// with a real SIGKILL. The child knows it is the child from an environment
-// variable holding the directory it shares with its parent.
-
-#ifndef INLET_INTERNAL_CONFORMANCE_PROCESS_H_
-#define INLET_INTERNAL_CONFORMANCE_PROCESS_H_
+#include "inlet/testing/internal/conformance_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "testing/current_executable.h"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else.
 
 namespace inlet::internal::conformance {
 
-inline constexpr char kChildDirectoryVariable[] = "INLET_CONFORMANCE_CHILD_DIR";
-
-// The shared directory when this process is a crash-case child.
-inline std::optional<std::filesystem::path> ChildDirectory() {
+std::optional<std::filesystem::path> ChildDirectory() {
   const char* dir = std::getenv(kChildDirectoryVariable);
   if (dir == nullptr || *dir == '\0') return std::nullopt;
   return std::filesystem::path(dir);
 }
 
-// Starts this test binary again, running only the current test, as a child
-// sharing `dir`; its output goes to `dir`/child.log.
-inline absl::StatusOr<pid_t> SpawnCurrentTest(const std::filesystem::path& dir) {
+absl::StatusOr<pid_t> SpawnCurrentTest(const std::filesystem::path& dir) {
   const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
   if (test == nullptr) return absl::FailedPreconditionError("no GoogleTest test is running");
+  absl::StatusOr<std::string> executable = CurrentExecutable();
+  if (!executable.ok()) return executable.status();
   std::vector<std::string> args = {
-      "/proc/self/exe",
-      absl::StrCat("--gtest_filter=", test->test_suite_name(), ".", test->name())};
+      *executable, absl::StrCat("--gtest_filter=", test->test_suite_name(), ".", test->name())};
   std::vector<std::string> env = {absl::StrCat(kChildDirectoryVariable, "=", dir.string())};
   for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
   std::vector<char*> argv;
@@ -66,19 +51,16 @@ inline absl::StatusOr<pid_t> SpawnCurrentTest(const std::filesystem::path& dir) 
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   pid_t pid = 0;
   const int error =
-      posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
+      posix_spawn(&pid, executable->c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
-    return absl::InternalError(absl::StrCat("posix_spawn /proc/self/exe: ", std::strerror(error)));
+    return absl::InternalError(
+        absl::StrCat("posix_spawn ", *executable, ": ", std::strerror(error)));
   }
   return pid;
 }
 
-// Waits until `marker` exists while the child `pid` still runs. Fails when
-// the child exits first or `limit` passes; either way the child is then
-// gone and reaped.
-inline absl::Status AwaitMarker(pid_t pid, const std::filesystem::path& marker,
-                                absl::Duration limit) {
+absl::Status AwaitMarker(pid_t pid, const std::filesystem::path& marker, absl::Duration limit) {
   const absl::Time deadline = absl::Now() + limit;
   while (!std::filesystem::exists(marker)) {
     int status = 0;
@@ -97,8 +79,7 @@ inline absl::Status AwaitMarker(pid_t pid, const std::filesystem::path& marker,
   return absl::OkStatus();
 }
 
-// Sends SIGKILL to `pid` and reaps it; fails unless SIGKILL is what ended it.
-inline absl::Status KillAndReap(pid_t pid) {
+absl::Status KillAndReap(pid_t pid) {
   if (kill(pid, SIGKILL) != 0) {
     return absl::InternalError(absl::StrCat("kill(", pid, ", SIGKILL): ", std::strerror(errno)));
   }
@@ -116,5 +97,3 @@ inline absl::Status KillAndReap(pid_t pid) {
 }
 
 }  // namespace inlet::internal::conformance
-
-#endif  // INLET_INTERNAL_CONFORMANCE_PROCESS_H_

@@ -5,8 +5,8 @@
 // One poller belongs to one thread (the subject's); the stop may be
 // requested from any thread.
 
-#ifndef INLET_SRC_STOPPABLE_POLLER_H_
-#define INLET_SRC_STOPPABLE_POLLER_H_
+#ifndef INLET_SRC_CONNECTORS_STOPPABLE_POLLER_H_
+#define INLET_SRC_CONNECTORS_STOPPABLE_POLLER_H_
 
 #include <poll.h>
 
@@ -15,7 +15,7 @@
 #include <stop_token>
 #include <vector>
 
-#include "unique_fd.h"
+#include "connectors/unique_fd.h"
 
 namespace inlet::internal {
 
@@ -46,4 +46,4 @@ class StoppablePoller {
 
 }  // namespace inlet::internal
 
-#endif  // INLET_SRC_STOPPABLE_POLLER_H_
+#endif  // INLET_SRC_CONNECTORS_STOPPABLE_POLLER_H_

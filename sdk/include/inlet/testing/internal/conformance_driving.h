@@ -3,8 +3,8 @@
 // never end by themselves), or one source directly, polled the way the
 // runtime polls it.
 
-#ifndef INLET_INTERNAL_CONFORMANCE_DRIVING_H_
-#define INLET_INTERNAL_CONFORMANCE_DRIVING_H_
+#ifndef INLET_TESTING_INTERNAL_CONFORMANCE_DRIVING_H_
+#define INLET_TESTING_INTERNAL_CONFORMANCE_DRIVING_H_
 
 #include <algorithm>
 #include <atomic>
@@ -99,17 +99,10 @@ class CollectingSink final : public Sink<T> {
 // connector that never ends fails the case instead of hanging it.
 class Watchdog {
  public:
-  Watchdog(std::stop_source stop, absl::Duration limit)
-      : thread_([this, stop, limit](std::stop_token done) mutable {
-          std::mutex mutex;
-          std::unique_lock<std::mutex> lock(mutex);
-          std::condition_variable_any().wait_for(lock, done, absl::ToChronoMilliseconds(limit),
-                                                 [] { return false; });
-          if (!done.stop_requested()) {
-            fired_.store(true);
-            stop.request_stop();
-          }
-        }) {}
+  Watchdog(std::stop_source stop, absl::Duration limit);
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  ~Watchdog();
 
   bool fired() const { return fired_.load(); }
 
@@ -199,4 +192,4 @@ Drained<T> Drain(SourceType& source, const DrainLimits<T>& limits,
 
 }  // namespace inlet::internal::conformance
 
-#endif  // INLET_INTERNAL_CONFORMANCE_DRIVING_H_
+#endif  // INLET_TESTING_INTERNAL_CONFORMANCE_DRIVING_H_

@@ -12,8 +12,8 @@
 // input object itself is not modified by `ListParts` or `BuildPart`, and the
 // sources it builds share nothing with each other.
 
-#ifndef INLET_DIRECTORY_INPUT_H_
-#define INLET_DIRECTORY_INPUT_H_
+#ifndef INLET_CONNECTORS_DIRECTORY_INPUT_H_
+#define INLET_CONNECTORS_DIRECTORY_INPUT_H_
 
 #include <cstdint>
 #include <memory>
@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "inlet/file_input.h"
+#include "inlet/connectors/file_input.h"
 #include "inlet/partitioned_input.h"
 
 namespace inlet {
@@ -59,4 +59,4 @@ class DirectoryInput final : public PartitionedInput<std::string, int64_t> {
 
 }  // namespace inlet
 
-#endif  // INLET_DIRECTORY_INPUT_H_
+#endif  // INLET_CONNECTORS_DIRECTORY_INPUT_H_

@@ -1,4 +1,4 @@
-#include "inlet/tcp_lines_subject.h"
+#include "inlet/connectors/tcp_lines_subject.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,9 +15,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "line_splitter.h"
-#include "stoppable_poller.h"
-#include "unique_fd.h"
+#include "connectors/line_splitter.h"
+#include "connectors/stoppable_poller.h"
+#include "connectors/unique_fd.h"
 
 namespace inlet {
 namespace {

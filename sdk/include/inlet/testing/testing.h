@@ -3,8 +3,8 @@
 // run end, fail or pause at a chosen point; `TestingSink` collects what a run
 // wrote. Both are for tests and examples, not for production data.
 
-#ifndef INLET_TESTING_H_
-#define INLET_TESTING_H_
+#ifndef INLET_TESTING_TESTING_H_
+#define INLET_TESTING_TESTING_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -150,4 +150,4 @@ class TestingSink final : public Sink<T> {
 
 }  // namespace inlet
 
-#endif  // INLET_TESTING_H_
+#endif  // INLET_TESTING_TESTING_H_

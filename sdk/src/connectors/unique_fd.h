@@ -1,7 +1,7 @@
 // Owns a file descriptor and closes it once, when it goes out of scope.
 
-#ifndef INLET_SRC_UNIQUE_FD_H_
-#define INLET_SRC_UNIQUE_FD_H_
+#ifndef INLET_SRC_CONNECTORS_UNIQUE_FD_H_
+#define INLET_SRC_CONNECTORS_UNIQUE_FD_H_
 
 #include <unistd.h>
 
@@ -36,4 +36,4 @@ class UniqueFd {
 
 }  // namespace inlet::internal
 
-#endif  // INLET_SRC_UNIQUE_FD_H_
+#endif  // INLET_SRC_CONNECTORS_UNIQUE_FD_H_

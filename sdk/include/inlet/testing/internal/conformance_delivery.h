@@ -4,8 +4,8 @@
 // and duplicates only where the delivery guarantee allows them. Items are
 // compared by their JSON text, so any item `JsonLinesSink` can write works.
 
-#ifndef INLET_INTERNAL_CONFORMANCE_DELIVERY_H_
-#define INLET_INTERNAL_CONFORMANCE_DELIVERY_H_
+#ifndef INLET_TESTING_INTERNAL_CONFORMANCE_DELIVERY_H_
+#define INLET_TESTING_INTERNAL_CONFORMANCE_DELIVERY_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -100,4 +100,4 @@ template <class T>
 
 }  // namespace inlet::internal::conformance
 
-#endif  // INLET_INTERNAL_CONFORMANCE_DELIVERY_H_
+#endif  // INLET_TESTING_INTERNAL_CONFORMANCE_DELIVERY_H_

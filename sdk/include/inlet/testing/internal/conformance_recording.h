@@ -2,8 +2,8 @@
 // input, so the conformance kit can check the order of `NextBatch`,
 // `NextAwake`, `Snapshot` and `Close` as a connector sees it.
 
-#ifndef INLET_INTERNAL_CONFORMANCE_RECORDING_H_
-#define INLET_INTERNAL_CONFORMANCE_RECORDING_H_
+#ifndef INLET_TESTING_INTERNAL_CONFORMANCE_RECORDING_H_
+#define INLET_TESTING_INTERNAL_CONFORMANCE_RECORDING_H_
 
 #include <memory>
 #include <mutex>
@@ -37,19 +37,10 @@ class CallLog {
     std::vector<RecordedCall> calls = {};
   };
 
-  size_t AddSource(std::string name) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    sources_.push_back(SourceCalls{.name = std::move(name)});
-    return sources_.size() - 1;
-  }
-  void Add(size_t source, RecordedCall call) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    sources_[source].calls.push_back(std::move(call));
-  }
-  std::vector<SourceCalls> sources() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return sources_;
-  }
+  // Registers a source; returns its index for `Add`.
+  size_t AddSource(std::string name);
+  void Add(size_t source, RecordedCall call);
+  std::vector<SourceCalls> sources() const;
 
  private:
   mutable std::mutex mutex_;
@@ -57,42 +48,10 @@ class CallLog {
 };
 
 // Every source must be closed exactly once, with no call after `Close`.
-inline ::testing::AssertionResult ClosedOnceAndLast(const CallLog& log) {
-  for (const CallLog::SourceCalls& source : log.sources()) {
-    int closes = 0;
-    for (size_t i = 0; i < source.calls.size(); ++i) {
-      const std::string& method = source.calls[i].method;
-      if (closes > 0) {
-        return ::testing::AssertionFailure()
-               << "source \"" << source.name << "\": " << method << " was called after Close";
-      }
-      closes += method == "Close";
-    }
-    if (closes != 1) {
-      return ::testing::AssertionFailure() << "source \"" << source.name << "\": Close was called "
-                                           << closes << " times instead of once";
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
+::testing::AssertionResult ClosedOnceAndLast(const CallLog& log);
 
 // No `NextBatch` may start before the time the preceding `NextAwake` named.
-inline ::testing::AssertionResult PolledOnlyWhenDue(const CallLog& log) {
-  for (const CallLog::SourceCalls& source : log.sources()) {
-    std::optional<absl::Time> due;
-    for (const RecordedCall& call : source.calls) {
-      if (call.method == "NextAwake") due = call.awake;
-      if (call.method != "NextBatch") continue;
-      if (due.has_value() && call.at < *due) {
-        return ::testing::AssertionFailure()
-               << "source \"" << source.name << "\": NextBatch was called "
-               << absl::FormatDuration(*due - call.at) << " before the time NextAwake named";
-      }
-      due.reset();
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
+::testing::AssertionResult PolledOnlyWhenDue(const CallLog& log);
 
 // Forwards every call to `inner` and records it in `log`.
 template <class Base>
@@ -198,4 +157,4 @@ RecordedDynamicInput<T> Recorded(DynamicInput<T>& input, CallLog& log) {
 
 }  // namespace inlet::internal::conformance
 
-#endif  // INLET_INTERNAL_CONFORMANCE_RECORDING_H_
+#endif  // INLET_TESTING_INTERNAL_CONFORMANCE_RECORDING_H_

@@ -1,4 +1,4 @@
-#include "inlet/directory_input.h"
+#include "inlet/connectors/directory_input.h"
 
 #include <fnmatch.h>
 #include <glob.h>

@@ -1,4 +1,4 @@
-#include "inlet/file_input.h"
+#include "inlet/connectors/file_input.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

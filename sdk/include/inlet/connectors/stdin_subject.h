@@ -16,8 +16,8 @@
 //
 // Used from the subject's thread only, as every subject is.
 
-#ifndef INLET_STDIN_SUBJECT_H_
-#define INLET_STDIN_SUBJECT_H_
+#ifndef INLET_CONNECTORS_STDIN_SUBJECT_H_
+#define INLET_CONNECTORS_STDIN_SUBJECT_H_
 
 #include "inlet/connector_subject.h"
 
@@ -43,4 +43,4 @@ class StdinSubject final : public ConnectorSubject {
 
 }  // namespace inlet
 
-#endif  // INLET_STDIN_SUBJECT_H_
+#endif  // INLET_CONNECTORS_STDIN_SUBJECT_H_

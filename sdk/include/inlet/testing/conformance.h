@@ -44,8 +44,8 @@
 // the kit runs it with at least as many workers as partitions, and a worker
 // past the last partition must find nothing to read.
 
-#ifndef INLET_CONFORMANCE_H_
-#define INLET_CONFORMANCE_H_
+#ifndef INLET_TESTING_CONFORMANCE_H_
+#define INLET_TESTING_CONFORMANCE_H_
 
 #include <stdlib.h>
 
@@ -74,13 +74,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "inlet/internal/conformance_delivery.h"
-#include "inlet/internal/conformance_driving.h"
-#include "inlet/internal/conformance_process.h"
-#include "inlet/internal/conformance_recording.h"
 #include "inlet/json_lines_sink.h"
 #include "inlet/run.h"
 #include "inlet/run_options.h"
+#include "inlet/testing/internal/conformance_delivery.h"
+#include "inlet/testing/internal/conformance_driving.h"
+#include "inlet/testing/internal/conformance_process.h"
+#include "inlet/testing/internal/conformance_recording.h"
 #include "nlohmann/json.hpp"
 
 namespace inlet::conformance {
@@ -127,7 +127,8 @@ concept Harness = requires(H harness, const std::filesystem::path& dir, int part
 // The fixture of every case; `H` is the author's harness.
 template <class H>
 class InputConformance : public ::testing::Test {
-  static_assert(Harness<H>, "the harness does not match the contract in inlet/conformance.h");
+  static_assert(Harness<H>,
+                "the harness does not match the contract in inlet/testing/conformance.h");
 
  protected:
   using Input = typename H::Input;
@@ -680,4 +681,4 @@ REGISTER_TYPED_TEST_SUITE_P(
   }                                                                                         \
   static_assert(true, "a semicolon after INLET_CONFORMANCE_TEST(...) ends this assertion")
 
-#endif  // INLET_CONFORMANCE_H_
+#endif  // INLET_TESTING_CONFORMANCE_H_

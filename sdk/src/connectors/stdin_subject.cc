@@ -1,4 +1,4 @@
-#include "inlet/stdin_subject.h"
+#include "inlet/connectors/stdin_subject.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -10,8 +10,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "line_splitter.h"
-#include "stoppable_poller.h"
+#include "connectors/line_splitter.h"
+#include "connectors/stoppable_poller.h"
 
 namespace inlet {
 namespace {

@@ -1,4 +1,4 @@
-#include "stoppable_poller.h"
+#include "connectors/stoppable_poller.h"
 
 #include <errno.h>
 #include <sys/eventfd.h>

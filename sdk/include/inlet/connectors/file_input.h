@@ -11,8 +11,8 @@
 // input object itself is not modified by `ListParts` or `BuildPart`, and the
 // sources it builds share nothing with each other.
 
-#ifndef INLET_FILE_INPUT_H_
-#define INLET_FILE_INPUT_H_
+#ifndef INLET_CONNECTORS_FILE_INPUT_H_
+#define INLET_CONNECTORS_FILE_INPUT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -109,4 +109,4 @@ class FileInput final : public PartitionedInput<std::string, int64_t> {
 
 }  // namespace inlet
 
-#endif  // INLET_FILE_INPUT_H_
+#endif  // INLET_CONNECTORS_FILE_INPUT_H_

@@ -17,8 +17,8 @@
 // same time, so it must be thread-safe (a pure function of its arguments is).
 // Each worker's calls are sequential, with n increasing by one.
 
-#ifndef INLET_GENERATOR_INPUT_H_
-#define INLET_GENERATOR_INPUT_H_
+#ifndef INLET_CONNECTORS_GENERATOR_INPUT_H_
+#define INLET_CONNECTORS_GENERATOR_INPUT_H_
 
 #include <algorithm>
 #include <cstddef>
@@ -139,4 +139,4 @@ class GeneratorInput final : public DynamicInput<T> {
 
 }  // namespace inlet
 
-#endif  // INLET_GENERATOR_INPUT_H_
+#endif  // INLET_CONNECTORS_GENERATOR_INPUT_H_
