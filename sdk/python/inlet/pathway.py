@@ -221,8 +221,7 @@ class _Subject(_pathway_compat.ConnectorSubject):
 
     def _close(self) -> None:
         """Stops the C++ subject and drops the reader: Pathway keeps its
-        subjects, and the exception ``run`` raises, until the graph is
-        cleared."""
+        subjects until the interpreter exits."""
         reader, self._reader = self._reader, None
         reader.close()
 
