@@ -75,7 +75,7 @@ def build_flow(variant: str, source: str, directory: pathlib.Path, sink: TotalSi
     if source == "inlet":
         if variant == "lines":
             stream = op.input("in", flow, inlet.bytewax.DirSource(
-                directory / "lines" / "*.txt", batch_size=BATCH_SIZE))
+                directory / "lines", glob_pat="*.txt", batch_size=BATCH_SIZE))
         else:
             stream = op.input("in", flow, inlet.bytewax.JsonLinesSource(
                 sorted((directory / "json").glob("*.jsonl")), batch_size=BATCH_SIZE))

@@ -85,6 +85,173 @@ TEST_F(FileInputTest, KeepsCarriageReturns) {
   EXPECT_THAT(ReadToEnd(*source), ElementsAre("one\r", "two\r"));
 }
 
+constexpr FileInputOptions kUniversal{.line_ending = LineEnding::kUniversal};
+
+// Every line and every snapshot of `path` read with `options`: (snapshot,
+// number of lines handed out before it), from the start to the end.
+std::pair<std::vector<std::string>, std::vector<std::pair<int64_t, size_t>>> ReadWithSnapshots(
+    const std::filesystem::path& path, const FileInputOptions& options) {
+  std::unique_ptr<Source> source = Open(path, std::nullopt, options);
+  std::vector<std::string> lines;
+  std::vector<std::pair<int64_t, size_t>> snapshots;
+  if (source == nullptr) return {lines, snapshots};
+  snapshots.emplace_back(source->Snapshot(), 0);
+  for (int call = 0; call < 100000; ++call) {
+    std::vector<std::string> batch;
+    absl::StatusOr<Poll> poll = source->NextBatch(batch);
+    EXPECT_TRUE(poll.ok()) << poll.status();
+    if (!poll.ok()) break;
+    lines.insert(lines.end(), batch.begin(), batch.end());
+    snapshots.emplace_back(source->Snapshot(), lines.size());
+    if (*poll == Poll::kEnd) break;
+  }
+  return {lines, snapshots};
+}
+
+TEST_F(FileInputTest, UniversalLineEndingsSplitAsPythonTextModeDoes) {
+  // What `open(path).readline()` with rstrip("\n") gives (Bytewax's FileSource).
+  std::filesystem::path path = Write("mixed.txt", "a\r\nb\rc\n\n\nd\r\r\ne\n\r\rf");
+  std::unique_ptr<Source> source = Open(path, std::nullopt, kUniversal);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadToEnd(*source), ElementsAre("a", "b", "c", "", "", "d", "", "e", "", "", "f"));
+  EXPECT_EQ(source->Snapshot(), 18);
+}
+
+TEST_F(FileInputTest, UniversalLineEndingsKeepOtherWhitespace) {
+  std::filesystem::path path = Write("spaces.txt", "  x \t\r\n\ty\r \rlast without ending ");
+  std::unique_ptr<Source> source = Open(path, std::nullopt, kUniversal);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadToEnd(*source), ElementsAre("  x \t", "\ty", " ", "last without ending "));
+}
+
+TEST_F(FileInputTest, UniversalEverySnapshotResumesWithoutGapOrDuplicate) {
+  // A "\r\n" split by the 64 KiB read boundary, lone '\r's, blank lines and
+  // a '\r' as the very last byte.
+  std::string contents = std::string((size_t{64} << 10) - 1, 'x') + "\r\n";
+  std::vector<std::string> expected = {std::string((size_t{64} << 10) - 1, 'x')};
+  for (int i = 0; i < 60; ++i) {
+    const std::string line = absl::StrCat("line ", i);
+    const char* endings[] = {"\r\n", "\r", "\n", "\r\r\n"};
+    absl::StrAppend(&contents, line, endings[i % 4]);
+    expected.push_back(line);
+    if (i % 4 == 3) expected.emplace_back();
+  }
+  contents += "end\r";
+  expected.emplace_back("end");
+  std::filesystem::path path = Write("crlf.txt", contents);
+
+  for (size_t batch_size : {size_t{1}, size_t{3}, size_t{1000}}) {
+    SCOPED_TRACE(absl::StrCat("batch_size ", batch_size));
+    FileInputOptions options = kUniversal;
+    options.batch_size = batch_size;
+    auto [lines, snapshots] = ReadWithSnapshots(path, options);
+    ASSERT_EQ(lines, expected);
+    for (const auto& [offset, handed_out] : snapshots) {
+      SCOPED_TRACE(absl::StrCat("resume at ", offset, " after ", handed_out, " lines"));
+      std::unique_ptr<Source> resumed = Open(path, offset, options);
+      ASSERT_NE(resumed, nullptr);
+      EXPECT_THAT(
+          ReadToEnd(*resumed),
+          ElementsAreArray(expected.begin() + static_cast<ptrdiff_t>(handed_out), expected.end()));
+    }
+  }
+}
+
+TEST_F(FileInputTest, UniversalResumeBetweenCrAndLfYieldsNoEmptyLine) {
+  // The file ended with '\r' when it was read, so the snapshot is between
+  // the '\r' and the '\n' appended since.
+  std::filesystem::path path = Write("growing.txt", "a\r");
+  std::unique_ptr<Source> source = Open(path, std::nullopt, kUniversal);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadToEnd(*source), ElementsAre("a"));
+  EXPECT_EQ(source->Snapshot(), 2);
+
+  Append(path, "\nb\r\n");
+  std::unique_ptr<Source> resumed = Open(path, 2, kUniversal);
+  ASSERT_NE(resumed, nullptr);
+  EXPECT_THAT(ReadToEnd(*resumed), ElementsAre("b"));
+  EXPECT_EQ(resumed->Snapshot(), 6);
+
+  // The same offset with "\n" endings is inside the line "a\r".
+  absl::StatusOr<std::unique_ptr<Source>> newline_mode = OpenFileSource(path, 2);
+  ASSERT_FALSE(newline_mode.ok());
+  EXPECT_EQ(newline_mode.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(FileInputTest, UniversalFollowHandsOutACrLineAtOnceAndSkipsItsLf) {
+  std::filesystem::path path = Write("log.txt", "a\r");
+  FileInputOptions options = kUniversal;
+  options.follow = true;
+  std::unique_ptr<Source> source = Open(path, std::nullopt, options);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("a"));
+  const int64_t between = source->Snapshot();
+  EXPECT_EQ(between, 2);
+  std::unique_ptr<Source> resumed = Open(path, between, options);
+  ASSERT_NE(resumed, nullptr);
+
+  Append(path, "\nb\r");
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("b"));
+  Append(path, "\nc\n");
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("c"));
+  EXPECT_THAT(ReadAvailable(*resumed), ElementsAre("b", "c"));
+  EXPECT_EQ(source->Snapshot(), 8);
+  EXPECT_EQ(resumed->Snapshot(), 8);
+}
+
+TEST_F(FileInputTest, UniversalResumeInsideALineIsStillFailedPrecondition) {
+  std::filesystem::path path = Write("lines.txt", "abc\r\ndef\rghi\n");
+  absl::StatusOr<std::unique_ptr<Source>> inside = OpenFileSource(path, 2, kUniversal);
+  ASSERT_FALSE(inside.ok());
+  EXPECT_EQ(inside.status().code(), absl::StatusCode::kFailedPrecondition);
+  std::unique_ptr<Source> after_lone_cr = Open(path, 9, kUniversal);
+  ASSERT_NE(after_lone_cr, nullptr);
+  EXPECT_THAT(ReadToEnd(*after_lone_cr), ElementsAre("ghi"));
+}
+
+TEST_F(FileInputTest, RequireUtf8HandsOutTheLinesBeforeAnInvalidOneThenFailsNamingTheByte) {
+  std::filesystem::path path = Write("bad.txt", "caf\xc3\xa9\nok\nab\xff\xfe\nnever\n");
+  const FileInputOptions options{.require_utf8 = true};
+  std::unique_ptr<Source> source = Open(path, std::nullopt, options);
+  ASSERT_NE(source, nullptr);
+  std::vector<std::string> batch;
+  absl::StatusOr<Poll> poll = source->NextBatch(batch);
+  ASSERT_TRUE(poll.ok()) << poll.status();
+  EXPECT_EQ(*poll, Poll::kMore);
+  EXPECT_THAT(batch, ElementsAre("caf\xc3\xa9", "ok"));
+  EXPECT_EQ(source->Snapshot(), 9);
+
+  for (int call = 0; call < 2; ++call) {  // It stays failed.
+    batch.clear();
+    poll = source->NextBatch(batch);
+    ASSERT_FALSE(poll.ok());
+    EXPECT_EQ(poll.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(poll.status().message(), path.string() + ": invalid UTF-8 at byte 11 (0xff)");
+    EXPECT_THAT(batch, IsEmpty());
+    EXPECT_EQ(source->Snapshot(), 9);
+  }
+}
+
+TEST_F(FileInputTest, RequireUtf8ChecksTheLastLineWithoutEnding) {
+  std::filesystem::path path = Write("tail.txt", "good\n\xe2\x82");
+  const FileInputOptions options{.batch_size = 1, .require_utf8 = true};
+  std::unique_ptr<Source> source = Open(path, std::nullopt, options);
+  ASSERT_NE(source, nullptr);
+  std::vector<std::string> batch;
+  ASSERT_TRUE(source->NextBatch(batch).ok());
+  EXPECT_THAT(batch, ElementsAre("good"));
+  absl::StatusOr<Poll> poll = source->NextBatch(batch);
+  ASSERT_FALSE(poll.ok());
+  EXPECT_EQ(poll.status().message(), path.string() + ": invalid UTF-8 at byte 5 (0xe2)");
+}
+
+TEST_F(FileInputTest, WithoutRequireUtf8LinesAreBytes) {
+  std::filesystem::path path = Write("bytes.txt", "\xff\xfe\n");
+  std::unique_ptr<Source> source = Open(path);
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(ReadToEnd(*source), ElementsAre("\xff\xfe"));
+}
+
 TEST_F(FileInputTest, EmitsFinalLineWithoutNewlineAtEndOfFile) {
   std::filesystem::path path = Write("partial.txt", "first\nlast");
   std::unique_ptr<Source> source = Open(path);

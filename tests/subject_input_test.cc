@@ -3,11 +3,15 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "function_subject.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -166,6 +170,43 @@ TEST(SubjectInputTest, FullBacklogBlocksTheProducer) {
   EXPECT_EQ(report->items, 300);
   // At most a backlog in the channel and a backlog in the batch being written.
   EXPECT_LE(most_ahead, static_cast<int64_t>(2 * kBacklog));
+}
+
+TEST(SubjectInputTest, ABatchSaysWhetherItEndsACommitOrABacklogCutIt) {
+  // Commits of 10 and 3 messages through a backlog of 4: the first is cut.
+  inlet::SubjectInput input(Make([](FunctionSubject& subject) {
+                              for (int i = 0; i < 10; ++i) subject.NextJson(i);
+                              subject.Commit();
+                              for (int i = 10; i < 13; ++i) subject.NextJson(i);
+                              subject.Commit();
+                            }),
+                            {.autocommit_duration = absl::InfiniteDuration(), .max_backlog = 4});
+  absl::StatusOr<std::unique_ptr<inlet::SubjectInput<>::Source>> built =
+      input.BuildPart("s", "subject", std::nullopt);
+  ASSERT_TRUE(built.ok()) << built.status();
+  auto* source = dynamic_cast<inlet::SubjectSource<inlet::Message>*>(built->get());
+  ASSERT_NE(source, nullptr);
+  std::vector<int> commit;
+  std::vector<std::vector<int>> commits;
+  int cut_batches = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    std::vector<inlet::Message> batch;
+    absl::StatusOr<inlet::Poll> poll = source->NextBatch(batch);
+    ASSERT_TRUE(poll.ok()) << poll.status();
+    for (const inlet::Message& message : batch) commit.push_back(message.value.get<int>());
+    if (!batch.empty() && !source->batch_ends_commit()) ++cut_batches;
+    if (!batch.empty() && source->batch_ends_commit()) commits.push_back(std::exchange(commit, {}));
+    if (*poll == inlet::Poll::kEnd) break;
+    if (batch.empty()) {
+      EXPECT_TRUE(source->batch_ends_commit());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  source->Close();
+  EXPECT_GE(cut_batches, 2);
+  EXPECT_THAT(commits, ElementsAre(std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+                                   std::vector<int>{10, 11, 12}));
 }
 
 TEST(SubjectInputTest, StopWakesAProducerBlockedOnAFullBacklog) {

@@ -104,8 +104,8 @@ void SubjectChannel::Push(std::optional<MessageError> error, Append append) {
   while (pending_.size() + committed_.size() >= max_backlog_) {
     // A backlog full of pending messages could never drain: commit them,
     // those an offset covers if there are any.
-    if (committed_.empty()) CommitLocked(Scope::kCoveredByOffset);
-    if (committed_.empty()) CommitLocked(Scope::kAll);
+    if (committed_.empty()) CommitLocked(Scope::kCoveredByOffset, /*cut=*/true);
+    if (committed_.empty()) CommitLocked(Scope::kAll, /*cut=*/true);
     ++waiting_producers_;
     space_.wait(lock);
     --waiting_producers_;
@@ -138,11 +138,12 @@ void SubjectChannel::ReportOffset(nlohmann::json offset) {
   if (autocommit_duration_ <= absl::ZeroDuration()) CommitLocked(Scope::kCoveredByOffset);
 }
 
-void SubjectChannel::CommitLocked(Scope scope) {
+void SubjectChannel::CommitLocked(Scope scope, bool cut) {
   size_t count = pending_.size();
   if (scope == Scope::kCoveredByOffset && offsets_reported_) count = pending_covered_;
   if (count == 0 && !pending_offset_.has_value()) return;
   pending_.MoveFront(count, committed_);
+  if (count > 0) committed_ends_commit_ = !cut;
   if (pending_offset_.has_value()) {
     committed_offset_ = std::move(pending_offset_);
     pending_offset_.reset();
@@ -195,6 +196,7 @@ absl::StatusOr<Poll> SubjectChannel::Take(std::vector<T>& out) {
       taken_offset_ = std::move(*committed_offset_);
       committed_offset_.reset();
     }
+    taken_ends_commit_ = committed_.empty() || committed_ends_commit_;
     std::swap(taken_, committed_);  // `committed_` gets the capacity of the last run taken.
     if (!taken_.empty() && waiting_producers_ > 0) space_.notify_all();
     // The stream ends once the subject's thread is done, so that an

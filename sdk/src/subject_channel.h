@@ -84,6 +84,9 @@ class SubjectChannel {
   absl::StatusOr<Poll> Take(std::vector<T>& out);
   // The offset of the last commit taken (before any, the one resumed from).
   const nlohmann::json& offset() const { return taken_offset_; }
+  // Whether the messages the last `Take` appended end where a commit ends
+  // (true when it appended none); false when a full backlog cut a commit.
+  bool taken_ends_commit() const { return taken_ends_commit_; }
   // Asks the subject to stop and wakes a producer blocked on a full backlog.
   void RequestStop();
   // Waits until the subject's thread is about to exit; false on timeout.
@@ -100,8 +103,9 @@ class SubjectChannel {
   // Moves pending messages to the committed queue: all of them, or only
   // those the last reported offset covers (autocommit of a subject that
   // reports offsets, so a message is never committed without its offset).
+  // `cut`: the subject did not commit; a full backlog makes room.
   enum class Scope { kAll, kCoveredByOffset };
-  void CommitLocked(Scope scope);
+  void CommitLocked(Scope scope, bool cut = false);
 
   const std::string name_;
   const MessageDecoder decoder_;
@@ -122,12 +126,14 @@ class SubjectChannel {
   std::optional<nlohmann::json> pending_offset_;
   size_t pending_covered_ = 0;  // How many pending messages `pending_offset_` covers.
   std::optional<nlohmann::json> committed_offset_;
+  bool committed_ends_commit_ = true;  // False when `committed_` ends with a cut.
   bool closed_ = false;
   bool done_flag_ = false;
   std::optional<absl::Status> failure_;
 
   // Consumer thread only.
   nlohmann::json taken_offset_;
+  bool taken_ends_commit_ = true;
   MessageRun taken_;  // Keeps its capacity from one `Take` to the next.
 };
 

@@ -20,7 +20,7 @@ constexpr absl::Duration kSlowStopWarning = absl::Seconds(5);
 // One partition: a subject running on its own thread, and the channel the
 // runtime polls.
 template <class T>
-class SubjectPartition final : public StatefulSource<T, nlohmann::json> {
+class SubjectPartition final : public SubjectSource<T> {
  public:
   SubjectPartition(std::string name, internal::MessageDecoder decoder,
                    const SubjectOptions& options, std::unique_ptr<ConnectorSubject> subject,
@@ -35,6 +35,7 @@ class SubjectPartition final : public StatefulSource<T, nlohmann::json> {
   ~SubjectPartition() override { Stop(); }
 
   absl::StatusOr<Poll> NextBatch(std::vector<T>& out) override { return channel_.Take(out); }
+  bool batch_ends_commit() const override { return channel_.taken_ends_commit(); }
   nlohmann::json Snapshot() override { return channel_.offset(); }
   void Close() override { Stop(); }
 

@@ -184,7 +184,7 @@ def test_same_lines_as_bytewax_file_source(inlet_package, tmp_path):
     for name in samples:
         path = tmp_path / name
         assert collect(inlet.bytewax.FileSource(path)) == collect(BytewaxFileSource(path)), name
-    assert sorted(collect(inlet.bytewax.DirSource(tmp_path / "*.txt"))) == sorted(
+    assert sorted(collect(inlet.bytewax.DirSource(tmp_path, glob_pat="*.txt"))) == sorted(
         collect(DirSource(tmp_path, glob_pat="*.txt")))
 
 

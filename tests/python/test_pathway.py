@@ -57,7 +57,7 @@ def subscribe(pw, table):
     return changes
 
 
-def run(pw, table, key="id"):
+def run(pw, table, key="order_id"):
     """Runs the pipeline to its end; returns the rows of `table` sorted by
     column `key`, and the Pathway times they arrived at."""
     changes = subscribe(pw, table)
@@ -65,13 +65,13 @@ def run(pw, table, key="id"):
     return sorted_rows(changes, key), [time for _, time in changes]
 
 
-def sorted_rows(changes, key="id"):
+def sorted_rows(changes, key="order_id"):
     return sorted((row for row, _ in changes), key=lambda row: row[key])
 
 
 def expected_row(i):
     """Row `i` of the test connector's `Rows` subject."""
-    return {"id": i, "name": f"row-{i} \u00e9", "score": 0.5 if i % 5 == 0 else i / 4,
+    return {"order_id": i, "name": f"row-{i} \u00e9", "score": 0.5 if i % 5 == 0 else i / 4,
             "flag": i % 2 == 0, "blob": bytes([i % 256, 0xff]),
             "doc": {"i": i, "tags": ["a", i, None]}}
 
@@ -80,10 +80,10 @@ def test_the_schema_is_derived_from_the_cpp_fields(connector, pw):
     import inlet.pathway
 
     schema = inlet.pathway.schema_of(connector.Rows(1))
-    assert schema.typehints() == {"id": int, "name": str, "score": float, "flag": bool,
+    assert schema.typehints() == {"order_id": int, "name": str, "score": float, "flag": bool,
                                   "blob": bytes, "doc": pw.Json}
-    assert schema.column_names() == ["id", "name", "score", "flag", "blob", "doc"]
-    assert schema.primary_key_columns() == ["id"]
+    assert schema.column_names() == ["order_id", "name", "score", "flag", "blob", "doc"]
+    assert schema.primary_key_columns() == ["order_id"]
     assert schema.default_values() == {"score": 0.5}
     assert read(connector.Rows(1)).schema.typehints() == schema.typehints()
 
@@ -106,7 +106,7 @@ def test_each_cpp_commit_arrives_whole_in_one_pathway_commit(connector, pw):
     pw.run(monitoring_level=pw.MonitoringLevel.NONE)
     by_time = {}
     for row, time in changes:
-        by_time.setdefault(time, []).append(row["id"])
+        by_time.setdefault(time, []).append(row["order_id"])
     assert sum(map(len, by_time.values())) == 2000
     for ids in by_time.values():
         # A union of whole commits: 7k+1 .. 7m, or up to 2000, where Run
@@ -139,11 +139,11 @@ def test_json_values_without_a_schema_become_json_rows(connector, pw):
 
 def test_an_explicit_schema_replaces_the_derived_one(connector, pw):
     class Named(pw.Schema):
-        id: int = pw.column_definition(primary_key=True)
+        order_id: int = pw.column_definition(primary_key=True)
         name: str
 
     rows, _ = run(pw, read(connector.Rows(50, commit_every=10), schema=Named))
-    assert rows == [{"id": i, "name": f"row-{i} \u00e9"} for i in range(1, 51)]
+    assert rows == [{"order_id": i, "name": f"row-{i} \u00e9"} for i in range(1, 51)]
 
     pw.internals.parse_graph.G.clear()
 
@@ -169,7 +169,7 @@ def test_with_an_explicit_schema_a_json_message_must_be_an_object(connector, pw)
 
 def test_a_small_backlog_still_delivers_every_row_once(connector, pw):
     rows, _ = run(pw, read(connector.Rows(3000, commit_every=1000), max_backlog_size=16))
-    assert [row["id"] for row in rows] == list(range(1, 3001))
+    assert [row["order_id"] for row in rows] == list(range(1, 3001))
 
 
 @pytest.mark.parametrize("method, what, delivered", [
@@ -195,9 +195,9 @@ def test_a_message_that_violates_the_schema_names_its_number_and_field(connector
     with pytest.raises(connector_error()) as caught:
         pw.run(monitoring_level=pw.MonitoringLevel.NONE)
     error = caught.value
-    assert str(error) == 'subject "orders": message 17: field "id": expected int, got string "x"'
+    assert str(error) == 'subject "orders": message 17: field "order_id": expected int, got string "x"'
     assert (error.partition, error.method, error.code) == ("orders", "Next", "INVALID_ARGUMENT")
-    assert error.message == 'message 17: field "id": expected int, got string "x"'
+    assert error.message == 'message 17: field "order_id": expected int, got string "x"'
     # Messages 1-15 were committed, and 16 is committed before the bad one fails the run.
     assert sorted_rows(changes) == [expected_row(i) for i in range(1, 17)]
 

@@ -63,6 +63,22 @@ struct SubjectOptions {
   std::function<void(const MessageError&)> on_error = nullptr;
 };
 
+// The source of one subject's partition, as `SubjectInput::BuildPart` makes
+// it (`dynamic_cast` the source it returns), for adapters that hand the
+// subject's commits to an engine with transactions of its own, such as
+// Pathway's (inlet.pathway).
+template <class T>
+class SubjectSource : public StatefulSource<T, nlohmann::json> {
+ public:
+  // Whether the messages the last `NextBatch` appended end where a commit
+  // ends (`Commit`, autocommit, `Close`, the end of `Run`); true when it
+  // appended none. False when the subject filled the backlog before it
+  // committed: the adapter then committed what was pending to make room,
+  // and the rest of that commit comes in later batches. Called on the thread
+  // that calls `NextBatch`, after it.
+  virtual bool batch_ends_commit() const = 0;
+};
+
 // `T` is the item type: `Message` for any format (a key and a JSON value),
 // or `std::string` for the raw and bytes formats (the text or bytes alone,
 // like the file inputs' lines; the cheapest way to move small messages).

@@ -20,7 +20,9 @@ The C++ runs with the GIL released; a failure raises
 :class:`inlet.ConnectorError`, which stops the dataflow.
 """
 
+import glob
 import os
+import pathlib
 from datetime import datetime, timedelta
 from typing import Any, Generic, Iterable, List, Optional, TypeVar, Union
 
@@ -118,63 +120,170 @@ def _path_list(paths: Paths) -> List[str]:
     return [os.fspath(path) for path in paths]
 
 
-class _FileLinesSource(PartitionedSource[X, int]):
-    """The file sources' shared constructor: which files, and how to read them.
-
-    ``batch_size`` is the most lines one batch holds. With ``follow``, a
-    partition never ends: at the end of its file it looks for appended lines
-    every ``poll_interval``, and a last line without its newline waits for it.
-    """
+class _FileLinesSource(inputs.FixedPartitionedSource[X, int], Generic[X]):
+    """What the file sources share: one partition per file, read in C++ by
+    ``_native_type`` of ``inlet._inlet``, named by its path; the state is
+    the byte offset after the last line handed out."""
 
     _native_type: str  # The class of inlet._inlet that reads the files.
+    _text = True  # Lines end as in Python's text mode and must be UTF-8.
+
+    def __init__(self, batch_size: int, follow: bool, poll_interval: timedelta):
+        self._options = dict(
+            follow=follow, poll_interval_seconds=poll_interval.total_seconds(),
+            batch_size=batch_size, universal_newlines=self._text, require_utf8=self._text)
+
+    def _native(self, paths: List[str]) -> Any:
+        """A C++ input of ``paths`` with this source's options."""
+        from inlet import _inlet
+
+        return getattr(_inlet, self._native_type)(paths, **self._options)
+
+    def _present(self, paths: List[str]) -> List[str]:
+        """The partitions among ``paths`` that this process can read: the
+        files that exist here, checked by the C++ input (regular files, none
+        twice)."""
+        present = [path for path in paths if os.path.exists(path)]
+        return self._native(present).list_parts() if present else []
+
+    def build_part(
+        self, step_id: str, for_part: str, resume_state: Optional[int]
+    ) -> inputs.StatefulSourcePartition[X, int]:
+        """Opens the file ``for_part`` (a name :meth:`list_parts` returned),
+        at the byte offset ``resume_state`` (None: from its start)."""
+        native = self._native([for_part]).build_part(step_id, for_part, resume_state)
+        return _StatefulPartition(native)
+
+
+class _FilesSource(_FileLinesSource[X]):
+    """A file source given its paths: one partition per path that exists."""
 
     def __init__(
         self,
         files: Paths,
-        *,
         batch_size: int = 1000,
+        *,
         follow: bool = False,
         poll_interval: timedelta = timedelta(milliseconds=100),
     ):
-        from inlet import _inlet
+        super().__init__(batch_size, follow, poll_interval)
+        self._paths = _path_list(files)
+        if not self._paths:
+            raise ValueError(f"{type(self).__name__} needs at least one path")
 
-        native_type = getattr(_inlet, self._native_type)
-        super().__init__(native_type(
-            self._files_argument(files), follow=follow,
-            poll_interval_seconds=poll_interval.total_seconds(), batch_size=batch_size))
+    def list_parts(self) -> List[str]:
+        """The paths that exist on this machine, as given; raises
+        :class:`inlet.ConnectorError` for one that is not a regular file or
+        names a file listed before."""
+        return self._present(self._paths)
 
-    @staticmethod
-    def _files_argument(files: Paths) -> Any:
-        return _path_list(files)
+    def build_part(
+        self, step_id: str, for_part: str, resume_state: Optional[int]
+    ) -> inputs.StatefulSourcePartition[X, int]:
+        """Opens the path ``for_part`` at the byte offset ``resume_state``
+        (None: from its start); :class:`inlet.ConnectorError` (NOT_FOUND)
+        for a name that is not one of the paths."""
+        native = self._native(self._paths).build_part(step_id, for_part, resume_state)
+        return _StatefulPartition(native)
 
 
-class FileSource(_FileLinesSource[str]):
-    """Lines of text files (a path or a list of paths), one partition per
-    file, read in C++.
+class FileSource(_FilesSource[str]):
+    """Lines of text files, read in C++: one partition per file, named by
+    its path as given. ``files`` is a path or a list of paths.
 
-    Yields each line as a str without its trailing newline (the bytes must be
-    UTF-8), like ``bytewax.connectors.files.FileSource``; the state is the
-    byte offset after the last line. A partition is named by its path as
-    given. See ``inlet/connectors/file_input.h`` for every error. Keyword arguments as
-    described in :class:`_FileLinesSource`.
+    ``batch_size`` is the most lines one batch holds. With ``follow``, a
+    partition never ends: at the end of its file it looks for appended lines
+    every ``poll_interval``, and a last line without its ending waits for it.
+
+    Yields what ``bytewax.connectors.files.FileSource`` yields for the same
+    file: each line as a str without its ending, where ``"\\r\\n"``, a lone
+    ``"\\r"`` and ``"\\n"`` each end a line (Python's universal newlines),
+    blank lines are kept and a last line without an ending is yielded. The
+    state is the byte offset after the last line (Bytewax's is the opaque
+    ``tell()`` of a text file), so resuming neither repeats nor skips a line,
+    even from a snapshot taken between the ``"\\r"`` and the ``"\\n"`` of a
+    line ending.
+
+    :meth:`list_parts` lists the files that exist on this machine, as
+    Bytewax's does: in a cluster where each machine holds some of the files,
+    each file is read once, by a worker of a machine that has it, and a file
+    no machine has is read by none.
+
+    Where it deliberately differs from Bytewax's:
+
+    - The bytes must be UTF-8 (Bytewax decodes with the locale's encoding).
+      A line that is not raises :class:`inlet.ConnectorError` from
+      ``next_batch`` naming the file (``partition``), the method
+      (``NextBatch``) and the offset of the first bad byte, e.g.
+      ``...: NextBatch: orders.txt: invalid UTF-8 at byte 1234 (0xff)``,
+      after the lines before it were yielded; the snapshot then points at
+      the start of that line. Bytewax raises ``UnicodeDecodeError`` and
+      loses the good lines of the batch.
+    - Several files in one source; ``follow`` and ``poll_interval``; a
+      partition is named by its path, and there is no ``get_fs_id``: the
+      same path listed by two machines is one partition.
+    - A path that is a directory, a FIFO or a device fails ``list_parts``
+      (``inlet/connectors/file_input.h`` lists every error).
     """
 
     _native_type = "FileInput"
 
 
 class DirSource(_FileLinesSource[str]):
-    """Lines of every regular file matching a glob pattern, as
-    :class:`FileSource` reads them; the pattern is evaluated when Bytewax
-    lists the partitions. See ``inlet/connectors/directory_input.h``."""
+    """Lines of every regular file of ``dir_path`` that matches
+    ``glob_pat``, each read as :class:`FileSource` reads it: the signature
+    and the matching of ``bytewax.connectors.files.DirSource``.
 
-    _native_type = "DirectoryInput"
-    _files_argument = staticmethod(os.fspath)
+    The pattern is evaluated by ``pathlib.Path(dir_path).glob(glob_pat)``
+    each time Bytewax lists the partitions (so ``"**/*.log"`` recurses),
+    on each machine; a partition is named ``<dir_path>/<relative path>``.
+    A directory that does not exist on this machine gives no partition.
+
+    Where it deliberately differs from Bytewax's (besides those of
+    :class:`FileSource`): a missing ``dir_path`` is not an error when the
+    source is made, since in a cluster the directory need only exist on the
+    machines that hold files (Bytewax raises ValueError); matches that are
+    not regular files (directories) are skipped, where Bytewax fails to open
+    them. A glob in ``dir_path`` itself, as ``DirSource("logs/*.log")`` read
+    before inlet 0.1, raises ValueError saying to pass ``glob_pat``.
+    """
+
+    _native_type = "FileInput"
+
+    def __init__(
+        self,
+        dir_path: Union[str, "os.PathLike[str]"],
+        glob_pat: str = "*",
+        batch_size: int = 1000,
+        *,
+        follow: bool = False,
+        poll_interval: timedelta = timedelta(milliseconds=100),
+    ):
+        super().__init__(batch_size, follow, poll_interval)
+        self._dir = pathlib.Path(dir_path)
+        if glob.has_magic(os.fspath(dir_path)) and not self._dir.is_dir():
+            msg = (f"DirSource takes a directory and a pattern, as Bytewax's does: "
+                   f"DirSource({os.fspath(self._dir.parent)!r}, "
+                   f"glob_pat={self._dir.name!r}); got the directory {os.fspath(dir_path)!r}")
+            raise ValueError(msg)
+        self._glob_pat = glob_pat
+
+    def list_parts(self) -> List[str]:
+        """The regular files of the directory that match the pattern now,
+        sorted; none when the directory does not exist here."""
+        if not self._dir.is_dir():
+            return []
+        return self._present(sorted(
+            os.fspath(path) for path in self._dir.glob(self._glob_pat) if path.is_file()))
 
 
-class JsonLinesSource(_FileLinesSource[Any]):
+class JsonLinesSource(_FilesSource[Any]):
     """JSON lines of text files, parsed in C++: each line becomes a dict,
-    list, str, number, bool or None. Otherwise as :class:`FileSource`; a line
-    that is not JSON raises :class:`inlet.ConnectorError` (INVALID_ARGUMENT).
+    list, str, number, bool or None. Partitions, state, ``list_parts`` and
+    arguments as :class:`FileSource`; lines end at ``"\\n"`` (a ``"\\r"``
+    before it is JSON whitespace). A line that is not JSON raises
+    :class:`inlet.ConnectorError` (INVALID_ARGUMENT) naming the file.
     """
 
     _native_type = "JsonLinesInput"
+    _text = False

@@ -13,10 +13,17 @@ A subject written in C++ (``inlet::ConnectorSubject``) and exported with
 
 The C++ subject runs on a thread of its own, through the same adapter as on
 the embedded runtime: its messages become rows, and its commits (``Commit``,
-autocommit, ``Close`` or the end of ``Run``) become Pathway commits, never
-split (one Pathway commit may hold several). A failure raises
+autocommit, ``Close`` or the end of ``Run``) become Pathway commits, whole
+(one Pathway commit may hold several), so a transaction of a change-data
+source reaches Pathway at one time. A failure raises
 :class:`inlet.ConnectorError` from ``pw.run`` once the rows committed before
 it were delivered.
+
+``session_type`` is Pathway's: ``"native"`` inserts every message as a new
+row, ``"upsert"`` makes a message replace the row with the same primary key.
+
+Supports Pathway 0.33 (see :mod:`inlet._pathway_compat`); importing this
+module with another version raises ImportError.
 
 Pathway never asks a Python subject to stop: when ``pw.run`` fails or is
 interrupted, a subject that has not ended keeps running. inlet asks every
@@ -26,9 +33,12 @@ wait for it forever.
 
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Type
+import warnings
+from typing import Any, Callable, Dict, List, Literal, Optional, Type
 
 import pathway as pw
+
+from inlet import _pathway_compat
 
 __all__ = ["read", "schema_of"]
 
@@ -48,6 +58,9 @@ _DATA_DTYPES: Dict[str, Any] = {"json": pw.Json, "raw": str, "bytes": bytes}
 # How long a subject's thread waits in C++ for messages before it looks at
 # whether it should stop; bounds the delay of a stop at interpreter exit.
 _POLL_SECONDS = 0.1
+
+# The default of `read`'s `max_commit_size`: 16 default backlogs.
+_MAX_COMMIT_SIZE = 1 << 20
 
 # Pathway 0.33 may drop the rows of the last commits before an exception
 # from `run` when its engine reads them together with the exception. Before
@@ -148,22 +161,20 @@ class _Running:
 _running = _Running()
 
 
-class _Subject(pw.io.python.ConnectorSubject):
+class _Subject(_pathway_compat.ConnectorSubject):
     """Pathway's side of one C++ subject: ``run`` hands each batch of
-    committed messages to Pathway as rows and one commit."""
+    whole commits to Pathway as rows and one commit."""
 
     def __init__(self, reader: Any, make_row: Callable[[Any, int], Dict[str, Any]],
-                 max_backlog: Optional[int]):
-        super().__init__()
+                 max_backlog: Optional[int], session_type: str, name: str):
+        super().__init__(session_type)
         self._reader = reader
         self._make_row = make_row
         self._max_backlog = max_backlog
+        self._name = name
+        self._warned = False  # Of a commit cut by max_commit_size.
         self._stop = threading.Event()  # Set to stop the C++ subject.
         self._done = threading.Event()  # Set once it is stopped and joined.
-
-    @property
-    def _deletions_enabled(self) -> bool:
-        return False
 
     def run(self) -> None:
         """Called by Pathway on a thread of its own: runs the C++ subject
@@ -180,6 +191,8 @@ class _Subject(pw.io.python.ConnectorSubject):
                     return
                 if not values:
                     continue
+                if self._reader.cut_commits and not self._warned:
+                    self._warn_of_a_cut_commit()
                 # Every row first, so that a message that is not one fails
                 # before any row of its commit reaches Pathway.
                 rows = []
@@ -201,16 +214,19 @@ class _Subject(pw.io.python.ConnectorSubject):
                 _running.discard(self)
                 self._done.set()
 
+    def _warn_of_a_cut_commit(self) -> None:
+        self._warned = True
+        warnings.warn(f'subject "{self._name}": a commit was larger than max_commit_size and '
+                      "reaches Pathway in parts", RuntimeWarning, stacklevel=2)
+
     def _close(self) -> None:
         """Stops the C++ subject and drops the reader: Pathway keeps its
-        subjects, and the exception ``run`` raises, until the graph is
-        cleared."""
+        subjects until the interpreter exits."""
         reader, self._reader = self._reader, None
         reader.close()
 
     def _let_pathway_take_what_was_committed(self) -> None:
-        queued = getattr(self._buffer, "qsize", None)
-        while queued is not None and queued() > 0 and not self._stop.is_set():
+        while _pathway_compat.queued_events(self) > 0 and not self._stop.is_set():
             time.sleep(0.001)
         time.sleep(_SETTLE_SECONDS)
 
@@ -219,8 +235,8 @@ class _Subject(pw.io.python.ConnectorSubject):
         it has not read, so the backlog bounds memory end to end."""
         if self._max_backlog is None:
             return
-        queued = getattr(self._buffer, "qsize", None)
-        while queued is not None and queued() > self._max_backlog and not self._stop.is_set():
+        while (_pathway_compat.queued_events(self) > self._max_backlog
+               and not self._stop.is_set()):
             time.sleep(0.001)
 
 
@@ -231,6 +247,8 @@ def read(
     name: Optional[str] = None,
     autocommit_duration_ms: Optional[int] = None,
     max_backlog_size: Optional[int] = None,
+    session_type: Literal["native", "upsert"] = "native",
+    max_commit_size: int = _MAX_COMMIT_SIZE,
 ) -> pw.Table:
     """Reads a C++ subject into a Pathway table, with ``pw.io.python.read``.
 
@@ -250,12 +268,27 @@ def read(
             messages become rows at the latest this long after the first of
             them. Default: the export's ``autocommit_duration`` (1500 ms
             unless it says otherwise). Pathway's own autocommit is off, so a
-            commit of the subject is never split.
+            commit of the subject is never split (but see
+            ``max_commit_size``).
         max_backlog_size: At most this many messages wait in C++ (a ``Next``
             call beyond blocks the subject), and no more are taken while
             Pathway holds this many rows unread. Default: the export's
             ``max_backlog`` (65536 unless it says otherwise) and no bound on
             Pathway's side.
+        session_type: Pathway's session type. ``"native"``: every message is
+            a new row, and two rows with one primary key are an error of
+            Pathway's (``KeyError: 'duplicated entries for key ...'`` from
+            ``pw.debug.table_to_pandas``). ``"upsert"``: a message replaces
+            the row with the same primary key, as with
+            ``pw.io.python.ConnectorSubject(session_type="upsert")``; the
+            schema needs a primary key (Pathway raises ValueError). A C++
+            subject has no deletions.
+        max_commit_size: A commit larger than the backlog reaches C++'s
+            reader in parts, which are held, in C++, until the commit ends,
+            so that it reaches Pathway whole: memory then holds up to this
+            many messages beyond the backlog. A commit larger than this is
+            handed to Pathway in parts of this size, with a RuntimeWarning
+            naming the subject. Default: 1,048,576.
 
     Returns:
         The table of the subject's messages, one row per message.
@@ -266,6 +299,10 @@ def read(
         raise ValueError(msg)
     if max_backlog_size is not None and max_backlog_size < 1:
         raise ValueError(f"max_backlog_size must be at least 1, got {max_backlog_size}")
+    if max_commit_size < 1:
+        raise ValueError(f"max_commit_size must be at least 1, got {max_commit_size}")
+    if session_type not in ("native", "upsert"):
+        raise ValueError(f"session_type must be 'native' or 'upsert', got {session_type!r}")
     table_schema = schema if schema is not None else schema_of(subject)
     subject_name = name if name is not None else subject.name
     make_row = _row_maker(subject, schema is not None, subject_name)
@@ -273,6 +310,7 @@ def read(
         name=subject_name,
         autocommit_seconds=(None if autocommit_duration_ms is None
                             else autocommit_duration_ms / 1000),
-        max_backlog=max_backlog_size)
-    return pw.io.python.read(_Subject(reader, make_row, max_backlog_size), schema=table_schema,
-                             autocommit_duration_ms=None, name=name)
+        max_backlog=max_backlog_size, max_commit_size=max_commit_size)
+    python_subject = _Subject(reader, make_row, max_backlog_size, session_type, subject_name)
+    return pw.io.python.read(python_subject, schema=table_schema, autocommit_duration_ms=None,
+                             name=name)

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "inlet/connectors/directory_input.h"
 #include "inlet/connectors/file_input.h"
 #include "inlet/python/export.h"
 #include "json_document_caster.h"
@@ -20,10 +19,14 @@ namespace {
 
 namespace nb = nanobind;
 
-inlet::FileInputOptions MakeOptions(bool follow, double poll_interval_seconds, size_t batch_size) {
+inlet::FileInputOptions MakeOptions(bool follow, double poll_interval_seconds, size_t batch_size,
+                                    bool universal_newlines, bool require_utf8) {
   return {.follow = follow,
           .poll_interval = absl::Seconds(poll_interval_seconds),
-          .batch_size = batch_size};
+          .batch_size = batch_size,
+          .line_ending =
+              universal_newlines ? inlet::LineEnding::kUniversal : inlet::LineEnding::kNewline,
+          .require_utf8 = require_utf8};
 }
 
 std::vector<std::filesystem::path> MakePaths(const std::vector<std::string>& paths) {
@@ -33,45 +36,38 @@ std::vector<std::filesystem::path> MakePaths(const std::vector<std::string>& pat
 // The keyword arguments shared by the file inputs' constructors.
 auto FileOptionArgs() {
   return std::make_tuple(nb::kw_only(), nb::arg("follow") = false,
-                         nb::arg("poll_interval_seconds") = 0.1, nb::arg("batch_size") = 1000);
+                         nb::arg("poll_interval_seconds") = 0.1, nb::arg("batch_size") = 1000,
+                         nb::arg("universal_newlines") = false, nb::arg("require_utf8") = false);
 }
 
 }  // namespace
 
 NB_MODULE(_inlet, m) {
   m.doc() = "inlet's built-in connectors; use them through inlet.bytewax.";
-  auto [kw_only, follow, poll_interval, batch_size] = FileOptionArgs();
+  auto [kw_only, follow, poll_interval, batch_size, universal_newlines, require_utf8] =
+      FileOptionArgs();
 
   inlet::python::ExportPartitionedInput<inlet::FileInput>(m, "FileInput")
       .def(
           "__init__",
           [](inlet::FileInput* self, const std::vector<std::string>& paths, bool follow_files,
-             double poll_seconds, size_t batch) {
-            new (self)
-                inlet::FileInput(MakePaths(paths), MakeOptions(follow_files, poll_seconds, batch));
+             double poll_seconds, size_t batch, bool universal, bool utf8) {
+            new (self) inlet::FileInput(
+                MakePaths(paths), MakeOptions(follow_files, poll_seconds, batch, universal, utf8));
           },
-          nb::arg("paths"), kw_only, follow, poll_interval, batch_size,
-          "Lines of text files as str, one partition per path (inlet/connectors/file_input.h).");
-
-  inlet::python::ExportPartitionedInput<inlet::DirectoryInput>(m, "DirectoryInput")
-      .def(
-          "__init__",
-          [](inlet::DirectoryInput* self, const std::string& pattern, bool follow_files,
-             double poll_seconds, size_t batch) {
-            new (self)
-                inlet::DirectoryInput(pattern, MakeOptions(follow_files, poll_seconds, batch));
-          },
-          nb::arg("pattern"), kw_only, follow, poll_interval, batch_size,
-          "Lines of the files matching a glob pattern (inlet/connectors/directory_input.h).");
+          nb::arg("paths"), kw_only, follow, poll_interval, batch_size, universal_newlines,
+          require_utf8,
+          "Lines of text files as str, one partition per path (inlet/connectors/file_input.h); "
+          "universal_newlines: LineEnding::kUniversal.");
 
   inlet::python::ExportPartitionedInput<inlet::python::JsonLinesInput>(m, "JsonLinesInput")
       .def(
           "__init__",
           [](inlet::python::JsonLinesInput* self, const std::vector<std::string>& paths,
-             bool follow_files, double poll_seconds, size_t batch) {
+             bool follow_files, double poll_seconds, size_t batch, bool universal, bool utf8) {
             new (self) inlet::python::JsonLinesInput(
-                MakePaths(paths), MakeOptions(follow_files, poll_seconds, batch));
+                MakePaths(paths), MakeOptions(follow_files, poll_seconds, batch, universal, utf8));
           },
-          nb::arg("paths"), kw_only, follow, poll_interval, batch_size,
-          "JSON lines of text files, parsed in C++, one partition per path.");
+          nb::arg("paths"), kw_only, follow, poll_interval, batch_size, universal_newlines,
+          require_utf8, "JSON lines of text files, parsed in C++, one partition per path.");
 }

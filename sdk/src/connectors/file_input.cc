@@ -21,8 +21,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "utf8.h"
 
 namespace inlet {
 namespace {
@@ -39,14 +41,20 @@ absl::Status NotRegularFile(const std::string& name, mode_t mode) {
 
 class FileSource final : public StatefulSource<std::string, int64_t> {
  public:
-  FileSource(std::string name, int fd, int64_t offset, const FileInputOptions& options)
+  // `after_cr`: the byte before `offset` is a '\r' that ended a line, so a
+  // '\n' at `offset` belongs to that ending (universal line endings).
+  FileSource(std::string name, int fd, int64_t offset, bool after_cr,
+             const FileInputOptions& options)
       : name_(std::move(name)),
         fd_(fd),
         offset_(offset),
         read_end_(offset),
         max_lines_(std::max<size_t>(options.batch_size, 1)),
         follow_(options.follow),
-        poll_interval_(std::max(options.poll_interval, absl::Milliseconds(1))) {}
+        universal_(options.line_ending == LineEnding::kUniversal),
+        require_utf8_(options.require_utf8),
+        poll_interval_(std::max(options.poll_interval, absl::Milliseconds(1))),
+        skip_lf_(after_cr) {}
 
   ~FileSource() override { Close(); }
 
@@ -57,15 +65,24 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
     size_t bytes_read = 0;
     bool eof = false;
     while (lines < max_lines_) {
-      const size_t newline = buffer_.find('\n', scan_);
-      if (newline != std::string::npos) {
-        out.emplace_back(buffer_, head, newline - head);
-        head = newline + 1;
+      if (skip_lf_ && head < buffer_.size()) {
+        skip_lf_ = false;
+        if (buffer_[head] == '\n') scan_ = ++head;
+      }
+      const std::optional<LineEnd> end = FindLineEnd(eof);
+      if (end.has_value()) {
+        if (absl::Status valid = CheckLine(head, end->at); !valid.ok()) {
+          Consume(head);
+          if (lines > 0) return Poll::kMore;  // The lines before it first; the next call fails.
+          return valid;
+        }
+        out.emplace_back(buffer_, head, end->at - head);
+        head = end->at + end->length;
         scan_ = head;
+        skip_lf_ = end->cr_alone;
         ++lines;
         continue;
       }
-      scan_ = buffer_.size();
       if (eof || bytes_read >= kMaxBytesPerCall) break;
       absl::StatusOr<size_t> n = ReadChunk();
       if (!n.ok()) return n.status();
@@ -77,6 +94,9 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
     if (!eof) return Poll::kMore;
     if (!follow_) {
       if (!buffer_.empty()) {
+        if (absl::Status valid = CheckLine(0, buffer_.size()); !valid.ok()) {
+          return lines > 0 ? absl::StatusOr<Poll>(Poll::kMore) : valid;
+        }
         offset_ += static_cast<int64_t>(buffer_.size());
         out.push_back(std::move(buffer_));
         buffer_.clear();
@@ -107,6 +127,51 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   }
 
  private:
+  // Where a line ends in `buffer_`: its ending starts at `at` and is
+  // `length` bytes long; `cr_alone` when it is a '\r' whose next byte is not
+  // read yet.
+  struct LineEnd {
+    size_t at;
+    size_t length;
+    bool cr_alone;
+  };
+
+  // The end of the line that starts at or before `scan_`, or nullopt when `buffer_`
+  // does not hold it whole yet (`eof`: nothing more could be read now).
+  std::optional<LineEnd> FindLineEnd(bool eof) {
+    if (!universal_) {
+      const size_t newline = buffer_.find('\n', scan_);
+      if (newline != std::string::npos) return LineEnd{newline, 1, false};
+      scan_ = buffer_.size();
+      return std::nullopt;
+    }
+    const size_t at = buffer_.find_first_of("\r\n", scan_);
+    if (at == std::string::npos) {
+      scan_ = buffer_.size();
+      return std::nullopt;
+    }
+    if (buffer_[at] == '\n') return LineEnd{at, 1, false};
+    if (at + 1 < buffer_.size())
+      return LineEnd{at, buffer_[at + 1] == '\n' ? size_t{2} : size_t{1}, false};
+    // A '\r' last: read on to see whether "\r\n" ends the line, unless
+    // nothing more can be read now.
+    if (eof) return LineEnd{at, 1, true};
+    scan_ = at;
+    return std::nullopt;
+  }
+
+  // With `require_utf8`, fails when `buffer_[begin, end)` is not UTF-8.
+  absl::Status CheckLine(size_t begin, size_t end) const {
+    if (!require_utf8_) return absl::OkStatus();
+    const std::optional<size_t> invalid =
+        internal::FindInvalidUtf8(std::string_view(buffer_).substr(begin, end - begin));
+    if (!invalid.has_value()) return absl::OkStatus();
+    const size_t at = begin + *invalid;
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: invalid UTF-8 at byte %d (0x%02x)", name_, offset_ + static_cast<int64_t>(at),
+        static_cast<int>(static_cast<unsigned char>(buffer_[at]))));
+  }
+
   // Appends up to `kChunkBytes` from the file to `buffer_`; returns how many
   // (0 at the end of the file).
   absl::StatusOr<size_t> ReadChunk() {
@@ -141,11 +206,16 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   int64_t read_end_;
   // Bytes of the file between `offset_` and `read_end_`, not yet handed out.
   std::string buffer_;
-  // `buffer_[0, scan_)` holds no '\n'.
+  // `buffer_[0, scan_)` holds no line ending.
   size_t scan_ = 0;
   const size_t max_lines_;
   const bool follow_;
+  const bool universal_;
+  const bool require_utf8_;
   const absl::Duration poll_interval_;
+  // The last line handed out ended at a '\r' that was the last byte read;
+  // a '\n' right after it is part of that ending.
+  bool skip_lf_;
   std::optional<absl::Time> awake_;
 };
 
@@ -180,21 +250,27 @@ absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSo
         absl::StrCat(name, ": resume offset ", offset, " is beyond the end of the file (",
                      st.st_size, " bytes); was it truncated since the snapshot?")));
   }
-  if (offset > 0 && offset < st.st_size) {
+  const bool universal = options.line_ending == LineEnding::kUniversal;
+  bool after_cr = false;
+  // At the end of the file any offset is where a line ended (the last line
+  // may have no ending); a '\r' before it still matters for a '\n' appended
+  // later.
+  if (offset > 0 && (offset < st.st_size || universal)) {
     char previous = 0;
     ssize_t n;
     do {
       n = ::pread(fd, &previous, 1, offset - 1);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return fail(absl::ErrnoToStatus(errno, name));
-    if (n != 1 || previous != '\n') {
+    after_cr = universal && n == 1 && previous == '\r';
+    if (offset < st.st_size && (n != 1 || (previous != '\n' && !after_cr))) {
       return fail(absl::FailedPreconditionError(
           absl::StrCat(name, ": resume offset ", offset,
                        " is not at the start of a line; was the file rewritten since the "
                        "snapshot?")));
     }
   }
-  return std::make_unique<FileSource>(name, fd, offset, options);
+  return std::make_unique<FileSource>(name, fd, offset, after_cr, options);
 }
 
 FileInput::FileInput(std::vector<std::filesystem::path> paths, FileInputOptions options)

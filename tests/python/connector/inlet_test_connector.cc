@@ -193,14 +193,14 @@ class Rows final : public inlet::ConnectorSubject {
   void Run() override {
     for (int64_t i = 1; i <= count_ && !stop_requested(); ++i) {
       nlohmann::json row = {
-          {"id", i},
+          {"order_id", i},
           {"name", absl::StrCat("row-", i, " \xc3\xa9")},
           {"flag", i % 2 == 0},
           {"blob", nlohmann::json::binary({static_cast<uint8_t>(i % 256), 0xff})},
           {"doc", {{"i", i}, {"tags", {"a", i, nullptr}}}},
       };
       if (i % 5 != 0) row["score"] = static_cast<double>(i) / 4;  // Else the default.
-      if (i == bad_at_) row["id"] = "x";
+      if (i == bad_at_) row["order_id"] = "x";
       Next(std::move(row));
       if (commit_every_ > 0 && i % commit_every_ == 0) Commit();
     }
@@ -219,7 +219,7 @@ class Rows final : public inlet::ConnectorSubject {
 
 std::vector<inlet::Field> RowSchema() {
   using inlet::FieldType;
-  return {{.name = "id", .type = FieldType::kInt, .primary_key = true},
+  return {{.name = "order_id", .type = FieldType::kInt, .primary_key = true},
           {.name = "name", .type = FieldType::kString},
           {.name = "score", .type = FieldType::kFloat, .default_value = 0.5},
           {.name = "flag", .type = FieldType::kBool},
@@ -244,16 +244,23 @@ class Lines final : public inlet::ConnectorSubject {
   int64_t commit_every_;
 };
 
-// JSON texts of every kind, for the JSON format without a schema.
+// JSON texts of every kind, for the JSON format without a schema, with a
+// `Commit` after every `commit_every`-th (0: only the end of `Run` commits).
 class Values final : public inlet::ConnectorSubject {
  public:
-  explicit Values(std::vector<std::string> texts) : texts_(std::move(texts)) {}
+  Values(std::vector<std::string> texts, int64_t commit_every)
+      : texts_(std::move(texts)), commit_every_(commit_every) {}
   void Run() override {
-    for (const std::string& text : texts_) NextStr(text);
+    int64_t pushed = 0;
+    for (const std::string& text : texts_) {
+      NextStr(text);
+      if (commit_every_ > 0 && ++pushed % commit_every_ == 0) Commit();
+    }
   }
 
  private:
   std::vector<std::string> texts_;
+  int64_t commit_every_;
 };
 
 // {"n": 0}, {"n": 1}, ... one every `interval_ms`, `limit` of them (0: until
@@ -322,7 +329,8 @@ NB_MODULE(inlet_test_connector, m) {
           },
           nb::arg("count"), nb::arg("commit_every") = 1);
   inlet::python::ExportConnectorSubject<Values>(m, "Values", {.name = "values"})
-      .def(nb::init<std::vector<std::string>>(), nb::arg("texts"));
+      .def(nb::init<std::vector<std::string>, int64_t>(), nb::arg("texts"),
+           nb::arg("commit_every") = 0);
   inlet::python::ExportConnectorSubject<Ticks>(
       m, "Ticks", {.schema = {{.name = "n", .type = inlet::FieldType::kInt}}, .name = "ticks"})
       .def(nb::init<int64_t, int64_t, int64_t, std::string>(), nb::arg("limit"),

@@ -4,8 +4,10 @@
 //
 //   inlet::FileInput input({"orders-1.txt", "orders-2.txt"}, {.follow = true});
 //
-// An item is one line without its trailing '\n', as raw bytes: a '\r' before
-// the '\n' is kept and no encoding is checked.
+// An item is one line without its ending. By default lines end at '\n' and
+// are raw bytes: a '\r' before the '\n' is kept and no encoding is checked.
+// `FileInputOptions::line_ending` and `require_utf8` read text as Python's
+// text mode does instead (what Bytewax's FileSource yields).
 //
 // Threading: as for every `PartitionedInput` (see partitioned_input.h). The
 // input object itself is not modified by `ListParts` or `BuildPart`, and the
@@ -30,12 +32,28 @@
 
 namespace inlet {
 
+// Which bytes end a line.
+enum class LineEnding {
+  // "\n" alone; a '\r' anywhere, "\r\n" included, is part of the line. The
+  // default: a byte reader keeps every byte but the separator, as
+  // `std::getline` and the POSIX tools do, and a lone '\r' in binary-ish
+  // logs does not split a record.
+  kNewline,
+  // "\r\n", a lone "\r" and "\n" each end one line, as Python's universal
+  // newlines (`open(path, "rt")`, which Bytewax's FileSource uses).
+  // Snapshots stay exact: a snapshot may fall between the '\r' and the '\n'
+  // of "\r\n" (when the '\n' was not read yet), and a source resumed there
+  // skips that '\n' rather than yield an empty line. A line that ends at a
+  // '\r' at the end of the data read so far is handed out at once.
+  kUniversal,
+};
+
 // Options shared by `FileInput` and `DirectoryInput`.
 struct FileInputOptions {
   // When false, a partition ends at the end of its file; a final line without
-  // '\n' is handed out as a line. When true, a partition never ends: at the
-  // end of the file it waits `poll_interval` and looks again, and a final
-  // line without '\n' is held back until its '\n' is written, so a snapshot
+  // an ending is handed out as a line. When true, a partition never ends: at
+  // the end of the file it waits `poll_interval` and looks again, and a final
+  // line without an ending is held back until its ending is written, so a snapshot
   // never points into the middle of a line. A followed file that shrinks
   // (truncated or rewritten in place) stops the run with an error.
   // Default: false.
@@ -49,6 +67,16 @@ struct FileInputOptions {
   // The most lines one `NextBatch` call hands out. 0 is treated as 1.
   // Default: 1024.
   size_t batch_size = 1024;
+
+  // Which bytes end a line (see `LineEnding`). Default: `kNewline`.
+  LineEnding line_ending = LineEnding::kNewline;
+
+  // When true, every line must be valid UTF-8. The lines before an invalid
+  // one are handed out; the next `NextBatch` fails with INVALID_ARGUMENT
+  // `<path>: invalid UTF-8 at byte 1234 (0xff)`, the byte's offset in the
+  // file, and the snapshot points at the start of that line, so a run
+  // resumed once the file is fixed reads it again. Default: false (bytes).
+  bool require_utf8 = false;
 };
 
 // One file as a partition: the source `FileInput` and `DirectoryInput` build,
@@ -70,9 +98,12 @@ struct FileInputOptions {
 // - `resume` is beyond the end of the file (it was truncated since the
 //   snapshot): OUT_OF_RANGE `<path>: resume offset 120 is beyond the end of
 //   the file (100 bytes); was it truncated since the snapshot?`;
-// - `resume` is inside the file but not just after a '\n' (it was rewritten
-//   since the snapshot): FAILED_PRECONDITION `<path>: resume offset 5 is not
+// - `resume` is inside the file but not just after a '\n' (or a '\r' with
+//   `LineEnding::kUniversal`; it was rewritten since the snapshot):
+//   FAILED_PRECONDITION `<path>: resume offset 5 is not
 //   at the start of a line; was the file rewritten since the snapshot?`;
+// - from `NextBatch` with `require_utf8`, a line that is not UTF-8 (see
+//   `FileInputOptions::require_utf8`);
 // - from `NextBatch` in follow mode, the file became shorter than what was
 //   already read: FAILED_PRECONDITION `<path>: file shrank to 3 bytes while
 //   being followed at offset 8`.

@@ -6,7 +6,7 @@
 //   NB_MODULE(my_connector, m) {
 //     inlet::python::ExportConnectorSubject<Orders>(
 //         m, "Orders",
-//         {.schema = {{.name = "id", .type = inlet::FieldType::kInt, .primary_key = true},
+//         {.schema = {{.name = "order_id", .type = inlet::FieldType::kInt, .primary_key = true},
 //                     {.name = "text", .type = inlet::FieldType::kString}},
 //          .name = "orders"})
 //         .def(nanobind::init<std::string>(), nanobind::arg("url"));
@@ -28,24 +28,31 @@
 //                                                  "string", "bytes" or "json"),
 //                                                  "primary_key", and "default" if it has one
 //   subject.name -> str                            SubjectOptions::name
-//   subject.open(*, name=None, autocommit_seconds=None, max_backlog=None) -> reader
+//   subject.open(*, name=None, autocommit_seconds=None, max_backlog=None,
+//                max_commit_size=1048576) -> reader
 //                                                  the options with these replaced
-//   reader.next_batch(timeout_seconds=0.1) -> list the values of committed messages
+//   reader.next_batch(timeout_seconds=0.1) -> list the values of whole commits
+//   reader.cut_commits -> int                      commits handed out in parts
 //   reader.close()                                 stops the subject and joins its thread
 //
-// - `open` raises ValueError when the subject was opened before or the
-//   replaced options are invalid. The subject's thread starts at the first
-//   `next_batch`.
+// - `open` raises ValueError when the subject was opened before, the
+//   replaced options are invalid or `max_commit_size` is 0. The subject's thread starts at the
+//   first `next_batch`.
 // - `next_batch` waits, without the GIL, until the subject has committed
 //   messages, ended, failed, or `timeout_seconds` passed (then it returns an
-//   empty list). The messages of one commit are never split between calls;
-//   one call may return several commits. A value is the `Message::value`
-//   converted as conversions.h says: a dict with a schema, a str for raw, bytes
-//   for bytes. At the end of the stream it raises `StopIteration`.
-// - A failure raises `inlet.ConnectorError` once the messages committed before
-//   it were returned, with the subject adapter's text (`subject "orders": Run:
-//   connection reset`, `subject "orders": message 17: field "id": expected int,
-//   got string "x"`), `step` None, `partition` the subject's name, `method`
+//   empty list). The messages of one commit are never split between calls,
+//   not even when the commit is larger than the backlog (the adapter then
+//   passes it on in parts, which the reader gathers): the reader holds up to
+//   `max_commit_size` messages of an unfinished commit, and hands out a
+//   larger one in parts of that size, counted by `cut_commits`. One call may
+//   return several commits. A value is the `Message::value` converted as
+//   conversions.h says: a dict with a schema, a str for raw, bytes for
+//   bytes. At the end of the stream it raises `StopIteration`.
+// - A failure raises `inlet.ConnectorError` once the commits before it were
+//   returned (the messages of a commit it left unfinished are dropped), with
+//   the subject adapter's text (`subject "orders": Run: connection reset`,
+//   `subject "orders": message 17: field "order_id": expected int, got
+//   string "x"`), `step` None, `partition` the subject's name, `method`
 //   "Run", "Seek" or "OnStop" for an exception, "Next" for a rejected message.
 // - A reader that Python drops without `close()` closes when it is destroyed.
 //   One Python thread uses a reader at a time.
@@ -145,6 +152,8 @@ nanobind::class_<ExportedSubject<Subject>> ExportConnectorSubject(nanobind::hand
       .def("next_batch", &Reader::NextBatch, nb::arg("timeout_seconds") = 0.1,
            "Waits up to timeout_seconds for committed messages and returns their values (maybe "
            "none); raises StopIteration at the end of the stream.")
+      .def_prop_ro("cut_commits", &Reader::cut_commits,
+                   "How many commits larger than max_commit_size were handed out in parts.")
       .def("close", &Reader::Close,
            "Stops the subject and waits for its thread; later calls do nothing.");
 
@@ -179,8 +188,8 @@ nanobind::class_<ExportedSubject<Subject>> ExportConnectorSubject(nanobind::hand
   subject.def(
       "open",
       [options](ExportedSubject<Subject>& self, std::optional<std::string> opened_name,
-                std::optional<double> autocommit_seconds,
-                std::optional<size_t> max_backlog) -> std::unique_ptr<Reader> {
+                std::optional<double> autocommit_seconds, std::optional<size_t> max_backlog,
+                size_t max_commit_size) -> std::unique_ptr<Reader> {
         SubjectOptions opened = options;
         if (opened_name.has_value()) opened.name = *std::move(opened_name);
         if (autocommit_seconds.has_value()) {
@@ -190,16 +199,18 @@ nanobind::class_<ExportedSubject<Subject>> ExportConnectorSubject(nanobind::hand
         if (absl::Status valid = internal::CheckSubjectOptions(opened); !valid.ok()) {
           throw nb::value_error(std::string(valid.message()).c_str());
         }
+        if (max_commit_size == 0) throw nb::value_error("max_commit_size must be at least 1");
         std::unique_ptr<Subject> taken = self.Take();
         if (taken == nullptr) {
           throw nb::value_error(
               absl::StrCat("subject \"", opened.name, "\" was opened before: a subject runs once")
                   .c_str());
         }
-        return std::make_unique<Reader>(std::move(taken), std::move(opened));
+        return std::make_unique<Reader>(std::move(taken), std::move(opened), max_commit_size);
       },
       nb::kw_only(), nb::arg("name").none() = nb::none(),
       nb::arg("autocommit_seconds").none() = nb::none(), nb::arg("max_backlog").none() = nb::none(),
+      nb::arg("max_commit_size") = size_t{1} << 20,
       "Takes the subject into a reader that runs it with the exported options, these replaced.");
   return subject;
 }

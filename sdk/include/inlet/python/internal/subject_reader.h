@@ -8,6 +8,7 @@
 #include <nanobind/nanobind.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,9 +76,12 @@ class SubjectReader {
   // for messages costs what a worker does.
   static constexpr absl::Duration kPollPeriod = absl::Milliseconds(1);
 
-  SubjectReader(std::unique_ptr<Subject> subject, SubjectOptions options)
+  // `max_commit_size`: the most messages of one unfinished commit the
+  // reader holds (see `NextBatch`).
+  SubjectReader(std::unique_ptr<Subject> subject, SubjectOptions options, size_t max_commit_size)
       : name_(options.name),
         place_(SubjectPlace(options.name)),
+        max_commit_size_(max_commit_size),
         subject_(std::move(subject)),
         input_([this] { return std::unique_ptr<ConnectorSubject>(std::move(subject_)); },
                std::move(options)) {}
@@ -92,51 +96,77 @@ class SubjectReader {
     (void)CallWithoutGil([this] { source_->Close(); });
   }
 
-  // Starts the subject on the first call. Waits up to `timeout` for
-  // committed messages and returns the value of each (a dict with a schema,
-  // a str for raw, bytes for bytes, else any JSON value), in push order;
-  // the messages of one commit are never split between two calls. Returns
-  // an empty list when the timeout passes first. Raises `StopIteration` once
-  // the stream has ended and its last messages were returned, and
-  // `inlet.ConnectorError` when the subject failed, once the messages
-  // committed before the failure were returned.
+  // Starts the subject on the first call. Waits up to `timeout` for whole
+  // commits and returns the value of each of their messages (a dict with a
+  // schema, a str for raw, bytes for bytes, else any JSON value), in push
+  // order; returns an empty list when the timeout passes first. A commit is
+  // never split between two calls, even one the adapter's backlog cut (see
+  // `SubjectSource::batch_ends_commit`): the reader holds its messages until
+  // its end, up to `max_commit_size` of them, then hands those out as if
+  // they were a commit (and counts it in `cut_commits`). Raises
+  // `StopIteration` once the stream has ended and its last commits were
+  // returned, and `inlet.ConnectorError` when the subject failed, once the
+  // commits before the failure were returned; the messages of a commit that
+  // the failure left unfinished are dropped.
   nanobind::list NextBatch(double timeout_seconds) {
     if (closed_) {
       RaiseConnectorError(place_, "NextBatch", absl::FailedPreconditionError("called after Close"));
     }
+    if (failure_.has_value()) RaiseSubjectError(place_, "NextBatch", *failure_);
     if (ended_) throw nanobind::stop_iteration();
     if (source_ == nullptr) {
       absl::StatusOr<std::unique_ptr<Source>> built =
           CallWithoutGil([this] { return input_.BuildPart(name_, name_, std::nullopt); });
       if (!built.ok()) RaiseSubjectError(place_, "BuildPart", built.status());
       source_ = *std::move(built);
+      commits_ = dynamic_cast<SubjectSource<Message>*>(source_.get());
     }
     const absl::Duration timeout = absl::Seconds(timeout_seconds);
     absl::StatusOr<Poll> poll = CallWithoutGil([this, timeout]() -> absl::StatusOr<Poll> {
       const absl::Time deadline = absl::Now() + timeout;
       while (true) {
+        const size_t before = buffer_.size();
         absl::StatusOr<Poll> polled = source_->NextBatch(buffer_);
-        if (!polled.ok() || *polled == Poll::kEnd || !buffer_.empty()) return polled;
+        if (buffer_.size() > before) {
+          if (commits_ == nullptr || commits_->batch_ends_commit()) {
+            whole_ = buffer_.size();
+          } else if (buffer_.size() - whole_ >= max_commit_size_) {
+            whole_ = buffer_.size();
+            ++cut_commits_;
+          }
+        }
+        if (!polled.ok() || *polled == Poll::kEnd || whole_ > 0) return polled;
         if (absl::Now() >= deadline) return Poll::kMore;
         absl::SleepFor(kPollPeriod);
       }
     });
+    if (!poll.ok() || *poll == Poll::kEnd) buffer_.resize(whole_);  // An unfinished commit.
+    if (!poll.ok()) {
+      if (whole_ == 0) RaiseSubjectError(place_, "NextBatch", poll.status());
+      failure_ = poll.status();  // Raised by the next call, after these commits.
+    }
     if (poll.ok() && *poll == Poll::kEnd) ended_ = true;
-    if (!poll.ok()) RaiseSubjectError(place_, "NextBatch", poll.status());
-    if (ended_ && buffer_.empty()) throw nanobind::stop_iteration();
+    if (ended_ && whole_ == 0) throw nanobind::stop_iteration();
     // Taken messages are handed out once, even when one fails to convert.
-    struct ClearOnExit {
+    struct TakeWholeOnExit {
       std::vector<Message>& messages;
-      ~ClearOnExit() { messages.clear(); }
-    } clear_on_exit{buffer_};
+      size_t& whole;
+      ~TakeWholeOnExit() {
+        messages.erase(messages.begin(), messages.begin() + static_cast<ptrdiff_t>(whole));
+        whole = 0;
+      }
+    } take_whole_on_exit{buffer_, whole_};
     nanobind::list values = nanobind::steal<nanobind::list>(
-        Checked(PyList_New(static_cast<Py_ssize_t>(buffer_.size()))).release());
-    Py_ssize_t index = 0;
-    for (const Message& message : buffer_) {
-      PyList_SET_ITEM(values.ptr(), index++, JsonToPython(message.value).release().ptr());
+        Checked(PyList_New(static_cast<Py_ssize_t>(whole_))).release());
+    for (size_t index = 0; index < whole_; ++index) {
+      PyList_SET_ITEM(values.ptr(), static_cast<Py_ssize_t>(index),
+                      JsonToPython(buffer_[index].value).release().ptr());
     }
     return values;
   }
+
+  // How many commits larger than `max_commit_size` were handed out in parts.
+  size_t cut_commits() const { return cut_commits_; }
 
   // Asks the subject to stop and waits until its thread is done (`Run` and
   // `OnStop` returned). Later calls do nothing.
@@ -149,10 +179,17 @@ class SubjectReader {
  private:
   const std::string name_;
   const Place place_;
+  const size_t max_commit_size_;
   std::unique_ptr<Subject> subject_;  // Until the input's factory takes it.
   SubjectInput<Message> input_;
   std::unique_ptr<Source> source_;
+  SubjectSource<Message>* commits_ = nullptr;  // `source_` as a `SubjectSource`.
+  // Taken messages: `whole_` of them in whole commits, then those of an
+  // unfinished commit.
   std::vector<Message> buffer_;
+  size_t whole_ = 0;
+  size_t cut_commits_ = 0;
+  std::optional<absl::Status> failure_;
   bool ended_ = false;
   bool closed_ = false;
 };
