@@ -40,7 +40,7 @@ class ObservedSink final : public Sink<T> {
   struct Hooks {
     std::function<void(const nlohmann::json& marker)> on_restore = nullptr;
     std::function<void(size_t items)> after_write = nullptr;
-    std::function<void()> before_flush = nullptr;
+    std::function<void()> before_commit = nullptr;
   };
 
   ObservedSink(Sink<T>& inner, Hooks hooks) : inner_(inner), hooks_(std::move(hooks)) {}
@@ -54,9 +54,10 @@ class ObservedSink final : public Sink<T> {
     if (written.ok() && hooks_.after_write) hooks_.after_write(items.size());
     return written;
   }
-  absl::StatusOr<nlohmann::json> Flush() override {
-    if (hooks_.before_flush) hooks_.before_flush();
-    return inner_.Flush();
+  absl::Status Flush() override { return inner_.Flush(); }
+  absl::StatusOr<nlohmann::json> Commit() override {
+    if (hooks_.before_commit) hooks_.before_commit();
+    return inner_.Commit();
   }
   absl::Status Close() override { return inner_.Close(); }
 
