@@ -135,7 +135,11 @@ void SubjectChannel::ReportOffset(nlohmann::json offset) {
   offsets_reported_ = true;
   pending_offset_ = std::move(offset);
   pending_covered_ = pending_.size();
-  if (autocommit_duration_ <= absl::ZeroDuration()) CommitLocked(Scope::kCoveredByOffset);
+  if (autocommit_duration_ <= absl::ZeroDuration()) {
+    CommitLocked(Scope::kCoveredByOffset);
+  } else if (!pending_.empty()) {
+    waker_.Wake();  // An overdue autocommit may now commit what this covers.
+  }
 }
 
 void SubjectChannel::CommitLocked(Scope scope) {
@@ -149,6 +153,25 @@ void SubjectChannel::CommitLocked(Scope scope) {
   }
   pending_covered_ = 0;
   if (!pending_.empty()) pending_since_ = absl::Now();
+  waker_.Wake();
+}
+
+absl::Time SubjectChannel::NextAwake() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!committed_.empty() || committed_offset_.has_value() || failure_.has_value() ||
+      (closed_ && done_flag_)) {
+    return absl::InfinitePast();
+  }
+  // Autocommit of a subject that reports offsets commits only what an offset
+  // covers; with nothing covered it waits for the next `ReportOffset`.
+  const bool committable = !offsets_reported_ || pending_covered_ > 0;
+  if (!pending_.empty() && committable) return pending_since_ + autocommit_duration_;
+  return absl::InfiniteFuture();
+}
+
+void SubjectChannel::SetWaker(Waker waker) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  waker_ = std::move(waker);
 }
 
 void SubjectChannel::Fail(std::string_view method, std::string_view what) {
@@ -162,6 +185,7 @@ void SubjectChannel::Fail(std::string_view method, std::string_view what) {
     pending_.clear();
     pending_offset_.reset();
     closed_ = true;
+    waker_.Wake();
   }
   stop_.request_stop();
   space_.notify_all();
@@ -177,6 +201,7 @@ void SubjectChannel::MarkDone() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     done_flag_ = true;
+    waker_.Wake();
   }
   done_.notify_all();
 }

@@ -32,6 +32,7 @@
 #include "inlet/message.h"
 #include "inlet/source.h"
 #include "inlet/subject_input.h"
+#include "inlet/waker.h"
 #include "message_decoder.h"
 #include "nlohmann/json.hpp"
 
@@ -84,6 +85,12 @@ class SubjectChannel {
   absl::StatusOr<Poll> Take(std::vector<T>& out);
   // The offset of the last commit taken (before any, the one resumed from).
   const nlohmann::json& offset() const { return taken_offset_; }
+  // When the consumer should next call `Take`: now when something is
+  // committed or the stream ended or failed, at the autocommit deadline when
+  // messages are pending, otherwise not until `waker` is woken.
+  absl::Time NextAwake();
+  // The consumer's waker, woken whenever `NextAwake` would move earlier.
+  void SetWaker(Waker waker);
   // Asks the subject to stop and wakes a producer blocked on a full backlog.
   void RequestStop();
   // Waits until the subject's thread is about to exit; false on timeout.
@@ -125,6 +132,7 @@ class SubjectChannel {
   bool closed_ = false;
   bool done_flag_ = false;
   std::optional<absl::Status> failure_;
+  Waker waker_;
 
   // Consumer thread only.
   nlohmann::json taken_offset_;

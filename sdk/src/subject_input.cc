@@ -35,7 +35,21 @@ class SubjectPartition final : public StatefulSource<T, nlohmann::json> {
   ~SubjectPartition() override { Stop(); }
 
   absl::StatusOr<Poll> NextBatch(std::vector<T>& out) override { return channel_.Take(out); }
+  std::optional<absl::Time> NextAwake() override {
+    if (!waker_handed_over_) {
+      channel_.SetWaker(this->waker());
+      waker_handed_over_ = true;
+    }
+    return channel_.NextAwake();
+  }
   nlohmann::json Snapshot() override { return channel_.offset(); }
+  // Tells the subject the last offset whose messages are durable, once per
+  // new offset (a subject that reports none hears nothing).
+  void Committed(const nlohmann::json& offset) override {
+    if (offset.is_null() || offset == acknowledged_) return;
+    acknowledged_ = offset;
+    subject_->OnCommitted(offset);
+  }
   void Close() override { Stop(); }
 
  private:
@@ -78,6 +92,8 @@ class SubjectPartition final : public StatefulSource<T, nlohmann::json> {
   internal::SubjectChannel channel_;
   std::unique_ptr<ConnectorSubject> subject_;
   std::thread thread_;
+  bool waker_handed_over_ = false;
+  nlohmann::json acknowledged_;
 };
 
 }  // namespace

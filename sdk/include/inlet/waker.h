@@ -1,0 +1,62 @@
+// A `Waker` makes one partition due now, from any thread. A source whose data
+// arrives elsewhere (a client library's callback, a subject's commit, a file
+// watcher) returns `absl::InfiniteFuture()` from `NextAwake` when it has
+// nothing, and calls `Wake()` when it has: its worker then polls it at once,
+// instead of polling it on a timer.
+//
+// Thread-safety: `Wake` may be called from any thread, concurrently, at any
+// time, including before the partition is first polled and after the run
+// ended (then it does nothing). It never blocks on the worker. Wakes that
+// come before the worker reaches the partition coalesce into one poll.
+
+#ifndef INLET_WAKER_H_
+#define INLET_WAKER_H_
+
+#include <memory>
+#include <utility>
+
+namespace inlet {
+namespace internal {
+class WakeTarget;
+class SourceBinding;
+}  // namespace internal
+
+class Waker {
+ public:
+  // A waker that wakes nothing, as a source holds before the runtime binds
+  // it to a worker.
+  Waker() = default;
+
+  // Makes the partition due now: its worker polls it as soon as the poll in
+  // progress (if any) returns.
+  void Wake() const;
+
+ private:
+  friend class internal::SourceBinding;
+  explicit Waker(std::shared_ptr<internal::WakeTarget> target) : target_(std::move(target)) {}
+
+  std::shared_ptr<internal::WakeTarget> target_;
+};
+
+namespace internal {
+
+// What every source has in common with respect to the runtime: the waker it
+// is bound to. Connector authors use `waker()` through `StatefulSource` and
+// `StatelessSource`.
+class WakeableSource {
+ protected:
+  // This partition's waker: copy it to any thread and call `Wake()` when
+  // data is ready. The runtime binds it after building the source and before
+  // the first `NextAwake`; before that (in the constructor) it wakes nothing,
+  // so take it in `NextAwake` or `NextBatch`, or hand the waker over lazily.
+  const Waker& waker() const { return waker_; }
+
+ private:
+  friend class SourceBinding;
+  Waker waker_;
+};
+
+}  // namespace internal
+}  // namespace inlet
+
+#endif  // INLET_WAKER_H_
