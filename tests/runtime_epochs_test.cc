@@ -75,7 +75,7 @@ TEST(RuntimeEpochsTest, EachCommittedSnapshotMatchesWhatTheSinkHoldsAtThatFlush)
       written_ += static_cast<int64_t>(items.size());
       return absl::OkStatus();
     }
-    absl::StatusOr<nlohmann::json> Flush() override {
+    absl::StatusOr<nlohmann::json> Commit() override {
       flushed_.push_back(written_);
       return nlohmann::json();
     }

@@ -42,6 +42,7 @@ struct PartitionScript {
   // Replaces NextAwake's answer.
   std::function<std::optional<absl::Time>(int64_t next)> awake = nullptr;
   std::function<void()> on_snapshot = nullptr;
+  std::function<void(int64_t state)> on_committed = nullptr;
   std::function<void()> on_close = nullptr;
 };
 
@@ -83,6 +84,12 @@ class ScriptedInput final : public inlet::PartitionedInput<int64_t, int64_t> {
     for (const Call& call : calls(part)) names.push_back(call.method);
     return names;
   }
+  // The states `Committed` received on `part`, in order (not in `calls`).
+  std::vector<int64_t> committed(const std::string& part) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = committed_.find(part);
+    return it == committed_.end() ? std::vector<int64_t>{} : it->second;
+  }
   int count(const std::string& part, std::string_view method) const {
     int n = 0;
     for (const Call& call : calls(part)) n += call.method == method;
@@ -113,6 +120,13 @@ class ScriptedInput final : public inlet::PartitionedInput<int64_t, int64_t> {
       if (script_.on_snapshot) script_.on_snapshot();
       return next_;
     }
+    void Committed(const int64_t& state) override {
+      {
+        std::lock_guard<std::mutex> lock(input_.mutex_);
+        input_.committed_[name_].push_back(state);
+      }
+      if (script_.on_committed) script_.on_committed(state);
+    }
     void Close() override {
       input_.Record(name_, "Close");
       if (script_.on_close) script_.on_close();
@@ -133,6 +147,7 @@ class ScriptedInput final : public inlet::PartitionedInput<int64_t, int64_t> {
   std::map<std::string, PartitionScript> scripts_;
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<Call>> calls_;
+  std::map<std::string, std::vector<int64_t>> committed_;
 };
 
 }  // namespace inlet_test

@@ -77,7 +77,15 @@ absl::Status JsonLinesWriter::Append(absl::string_view lines) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<int64_t>> JsonLinesWriter::Flush() {
+absl::Status JsonLinesWriter::Flush() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (file_ == nullptr) return absl::FailedPreconditionError("JsonLinesWriter is closed");
+  if (absl::Status positioned = PositionLocked(); !positioned.ok()) return positioned;
+  if (std::fflush(file_) != 0) return ErrnoError(path_, "flush failed", errno);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<int64_t>> JsonLinesWriter::Commit() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (file_ == nullptr) return absl::FailedPreconditionError("JsonLinesWriter is closed");
   if (absl::Status positioned = PositionLocked(); !positioned.ok()) return positioned;

@@ -4,8 +4,15 @@
 //
 // Epoch close is a short barrier: the coordinator asks for it, every running
 // worker snapshots its live partitions between two polls and waits, the
-// coordinator flushes the sink and commits the snapshots, then releases the
-// workers. So every committed snapshot set matches exactly what the sink holds.
+// coordinator commits the sink and the snapshots, then releases the workers,
+// which tell their sources what became durable (`Committed`) before polling
+// again. So every committed snapshot set matches exactly what the sink holds,
+// and no acknowledgement runs ahead of the store.
+//
+// Delivery is apart from epochs: a worker flushes the sink before it sleeps
+// and at least every `flush_interval` while it keeps writing. A worker sleeps
+// on a signal of its own until its earliest due partition, a wake from a
+// source (waker.h), an epoch request or an error.
 
 #include <algorithm>
 #include <atomic>
@@ -33,6 +40,7 @@
 #include "inlet/run_options.h"
 #include "partition_assignment.h"
 #include "recovery_store.h"
+#include "wake_target.h"
 
 namespace inlet::internal {
 namespace {
@@ -82,15 +90,17 @@ struct alignas(64) Slot {
   std::string name = {};
   std::string label = {};  // `step "s" partition "p"` or `step "s" worker 3`.
   std::unique_ptr<ErasedSource> source = nullptr;
+  std::shared_ptr<PartitionWake> wake = nullptr;
   absl::Time due = {};
   bool ended = false;
   bool closed = false;
   bool warned_slow = false;
   int64_t items = 0;
   int64_t batches = 0;
-  // Taken when the partition ended; committed at the next epoch close.
+  // Taken when the partition ended; committed at the next epoch close,
+  // after which the partition learns it (`Committed`) and is closed.
   std::optional<nlohmann::json> final_state = std::nullopt;
-  bool final_state_committed = false;
+  bool end_handed_over = false;
 };
 
 // The guarded calls the runtime makes in more than one place.
@@ -111,10 +121,9 @@ absl::StatusOr<std::optional<absl::Time>> NextAwakeOf(Slot& slot) {
 void TakeFinalStates(std::vector<Slot>& slots,
                      std::vector<std::pair<std::string, nlohmann::json>>& states) {
   for (Slot& slot : slots) {
-    if (slot.final_state.has_value() && !slot.final_state_committed) {
-      states.emplace_back(slot.name, *slot.final_state);
-      slot.final_state_committed = true;
-    }
+    if (!slot.ended || slot.end_handed_over) continue;
+    if (slot.final_state.has_value()) states.emplace_back(slot.name, *slot.final_state);
+    slot.end_handed_over = true;
   }
 }
 
@@ -122,6 +131,19 @@ struct alignas(64) WorkerCounters {
   std::atomic<int64_t> items{0};
   std::atomic<int> live{0};
 };
+
+// What one worker owns besides its slots; touched only by it, except the
+// signal.
+struct Worker {
+  std::shared_ptr<WorkerSignal> signal = std::make_shared<WorkerSignal>();
+  bool unflushed = false;  // Wrote since the sink was last flushed.
+  absl::Time last_flush = absl::InfinitePast();
+};
+
+void Bind(Slot& slot, Worker& worker) {
+  slot.wake = std::make_shared<PartitionWake>(worker.signal);
+  slot.source->Bind(slot.wake);
+}
 
 class Runtime {
  public:
@@ -138,11 +160,16 @@ class Runtime {
   void Work(int worker);
   // Polls `slot` once and sets `now` to when the poll finished; false when
   // the run must stop because of an error.
-  bool PollOnce(Slot& slot, WorkerCounters& counters, absl::Time& now);
+  bool PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, absl::Time& now);
   // Snapshots live partitions and waits for the coordinator to commit epoch
-  // `epoch`. Returns false when the run failed meanwhile.
+  // `epoch`, then tells the sources what became durable and closes the
+  // partitions that ended. Returns false when the run failed meanwhile.
   bool CloseEpochOnWorker(int worker, int64_t epoch);
+  // Flushes the sink for what `worker` wrote; false after an error.
+  bool FlushFor(Worker& worker, absl::Time now);
   void CloseAll(int worker);
+  // Wakes every worker (an epoch request, an error).
+  void NotifyWorkers();
   void Fail(absl::Status status);
   void Warn(std::string message);
   bool failed() const { return failed_.load(std::memory_order_acquire); }
@@ -156,6 +183,7 @@ class Runtime {
   const std::string step_;
   absl::Time start_;
   std::vector<std::vector<Slot>> slots_;  // Per worker; touched only by it.
+  std::vector<Worker> workers_;
   std::unique_ptr<WorkerCounters[]> counters_;
   std::atomic<bool> failed_{false};
   // The epoch the coordinator asks workers to close; 0 when none is asked.
@@ -168,6 +196,7 @@ class Runtime {
   bool stop_requested_ = false;
   bool stopping_ = false;  // Workers close their partitions after the epoch.
   int running_ = 0;        // Workers that have not exited.
+  int active_ = 0;         // Workers with a partition that has not ended.
   int arrived_ = 0;        // Workers waiting at the current epoch barrier.
   int64_t epoch_ = 1;      // The epoch in progress.
   int64_t committed_epoch_ = 0;
@@ -208,6 +237,7 @@ absl::Status Runtime::Build(ErasedInput& input) {
           slot.label, "Build", [&] { return input.BuildWorker(options_.step_id, w, workers); });
       if (!source.ok()) return source.status();
       slot.source = *std::move(source);
+      Bind(slot, workers_[w]);
       slots_[w].push_back(std::move(slot));
       counters_[w].live.fetch_add(1, std::memory_order_relaxed);
     }
@@ -242,6 +272,7 @@ absl::Status Runtime::Build(ErasedInput& input) {
       });
       if (!source.ok()) return source.status();
       slot.source = *std::move(source);
+      Bind(slot, workers_[w]);
       slots_[w].push_back(std::move(slot));
       counters_[w].live.fetch_add(1, std::memory_order_relaxed);
     }
@@ -250,10 +281,28 @@ absl::Status Runtime::Build(ErasedInput& input) {
 }
 
 void Runtime::Fail(absl::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (error_.ok()) error_ = std::move(status);
-  failed_.store(true, std::memory_order_release);
-  cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_.ok()) error_ = std::move(status);
+    failed_.store(true, std::memory_order_release);
+    cv_.notify_all();
+  }
+  NotifyWorkers();
+}
+
+void Runtime::NotifyWorkers() {
+  for (Worker& worker : workers_) worker.signal->Notify();
+}
+
+bool Runtime::FlushFor(Worker& worker, absl::Time now) {
+  absl::Status flushed = Guarded(step_, "sink Flush", [&] { return sink_.Flush(); });
+  worker.unflushed = false;
+  worker.last_flush = now;
+  if (!flushed.ok()) {
+    Fail(std::move(flushed));
+    return false;
+  }
+  return true;
 }
 
 void Runtime::Warn(std::string message) {
@@ -262,7 +311,7 @@ void Runtime::Warn(std::string message) {
   report_.warnings.push_back(std::move(message));
 }
 
-bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters, absl::Time& now) {
+bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, absl::Time& now) {
   const absl::Time started = now;
   absl::StatusOr<Poll> poll =
       Guarded(slot.label, "NextBatch", [&] { return slot.source->NextBatch(); });
@@ -288,6 +337,7 @@ bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters, absl::Time& now) {
     }
     slot.items += static_cast<int64_t>(count);
     ++slot.batches;
+    worker.unflushed = true;
     counters.items.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed);
   }
   if (*poll == Poll::kEnd) {
@@ -296,15 +346,10 @@ bool Runtime::PollOnce(Slot& slot, WorkerCounters& counters, absl::Time& now) {
       Fail(state.status());
       return false;
     }
+    // Closed once its final state is committed (`CloseEpochOnWorker`).
     slot.final_state = *std::move(state);
     slot.ended = true;
-    slot.closed = true;
     counters.live.fetch_sub(1, std::memory_order_relaxed);
-    absl::Status closed = GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
-    if (!closed.ok()) {
-      Fail(closed);
-      return false;
-    }
     return true;
   }
   absl::StatusOr<std::optional<absl::Time>> awake = NextAwakeOf(slot);
@@ -324,7 +369,7 @@ void Runtime::CloseAll(int worker) {
   for (Slot& slot : slots_[worker]) {
     if (slot.closed) continue;
     slot.closed = true;
-    counters_[worker].live.fetch_sub(1, std::memory_order_relaxed);
+    if (!slot.ended) counters_[worker].live.fetch_sub(1, std::memory_order_relaxed);
     absl::Status closed = GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
     if (!closed.ok()) {
       if (failed()) {
@@ -348,40 +393,65 @@ bool Runtime::CloseEpochOnWorker(int worker, int64_t epoch) {
     if (state->has_value()) states.emplace_back(slot.name, **state);
   }
   TakeFinalStates(slots_[worker], states);
-  std::unique_lock<std::mutex> lock(mu_);
-  for (auto& [name, state] : states) pending_states_[name] = std::move(state);
-  ++arrived_;
-  cv_.notify_all();
-  cv_.wait(lock, [&] { return committed_epoch_ >= epoch || !error_.ok(); });
-  return error_.ok();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (auto& [name, state] : states) pending_states_[name] = std::move(state);
+    ++arrived_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return committed_epoch_ >= epoch || !error_.ok(); });
+    if (!error_.ok()) return false;
+  }
+  // The epoch is durable and no partition was polled since its snapshot.
+  for (Slot& slot : slots_[worker]) {
+    if (slot.closed || (slot.ended && !slot.end_handed_over)) continue;
+    absl::Status acknowledged =
+        GuardedVoid(slot.label, "Committed", [&] { slot.source->Committed(); });
+    if (!acknowledged.ok()) {
+      Fail(std::move(acknowledged));
+      return false;
+    }
+    if (!slot.ended) continue;
+    slot.closed = true;
+    absl::Status closed = GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
+    if (!closed.ok()) {
+      Fail(std::move(closed));
+      return false;
+    }
+  }
+  return true;
 }
 
-void Runtime::Work(int worker) {
-  std::vector<Slot>& slots = slots_[worker];
-  WorkerCounters& counters = counters_[worker];
+void Runtime::Work(int index) {
+  std::vector<Slot>& slots = slots_[index];
+  Worker& worker = workers_[index];
+  WorkerCounters& counters = counters_[index];
   int64_t closed_epoch = 0;
-  bool stop = false;
+  bool finished = false;  // None of this worker's partitions is live.
   // The clock is read after every poll and after every wait, never twice in
   // a row: reading it is a measurable part of a small batch's cost.
   absl::Time now = absl::Now();
-  while (!stop) {
-    if (failed()) break;
+  while (!failed()) {
     const int64_t closing = closing_epoch_.load(std::memory_order_acquire);
     if (closing > closed_epoch) {
-      if (!CloseEpochOnWorker(worker, closing)) break;
+      if (!CloseEpochOnWorker(index, closing)) break;
       closed_epoch = closing;
       now = absl::Now();
       std::lock_guard<std::mutex> lock(mu_);
-      stop = stopping_;
+      if (stopping_) break;
       continue;
     }
     absl::Time next_due = absl::InfiniteFuture();
     bool live = false;
     bool epoch_requested = false;
+    bool poll_failed = false;
     for (Slot& slot : slots) {
       if (slot.ended) continue;
+      if (slot.wake->TakeWoken()) slot.due = now;
       if (slot.due <= now) {
-        if (!PollOnce(slot, counters, now)) break;
+        if (!PollOnce(slot, worker, counters, now)) {
+          poll_failed = true;
+          break;
+        }
         // An epoch close waits for no more than the poll in progress.
         if (closing_epoch_.load(std::memory_order_acquire) > closed_epoch) {
           epoch_requested = true;
@@ -393,24 +463,28 @@ void Runtime::Work(int worker) {
         next_due = std::min(next_due, slot.due);
       }
     }
-    if (failed()) break;
+    if (poll_failed) break;
+    // Output is made visible before the worker sleeps, and at least every
+    // flush interval while it stays busy.
+    if (worker.unflushed &&
+        (next_due > now || now - worker.last_flush >= options_.flush_interval)) {
+      if (!FlushFor(worker, now)) break;
+    }
     if (epoch_requested) continue;
-    if (!live) break;
+    if (!live && !finished) {
+      finished = true;
+      std::lock_guard<std::mutex> lock(mu_);
+      --active_;
+      cv_.notify_all();
+    }
     if (next_due > now) {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, ToChrono(next_due), [&] {
-        return !error_.ok() || closing_epoch_.load(std::memory_order_acquire) > closed_epoch;
-      });
+      worker.signal->WaitUntil(next_due);
       now = absl::Now();
     }
   }
-  CloseAll(worker);
-  // Partitions that ended since the last epoch close hand their final state
-  // to the coordinator, which commits it with the next (possibly final) epoch.
-  std::vector<std::pair<std::string, nlohmann::json>> final_states;
-  TakeFinalStates(slots, final_states);
+  CloseAll(index);
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [name, state] : final_states) pending_states_[name] = std::move(state);
+  if (!finished) --active_;
   --running_;
   cv_.notify_all();
 }
@@ -419,12 +493,12 @@ void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
   const int64_t epoch = epoch_;
   arrived_ = 0;
   closing_epoch_.store(epoch, std::memory_order_release);
-  cv_.notify_all();
+  NotifyWorkers();
   cv_.wait(lock, [&] { return arrived_ >= running_ || !error_.ok(); });
   if (!error_.ok()) return;
   // Workers are parked at the barrier (or gone): the sink is quiescent.
   absl::StatusOr<nlohmann::json> marker =
-      Guarded(step_, "sink Flush", [&] { return sink_.Flush(); });
+      Guarded(step_, "sink Commit", [&] { return sink_.Commit(); });
   StoredEpoch committed{
       .epoch = epoch, .states = report_.snapshots, .worker_count = options_.workers};
   for (auto& [name, state] : pending_states_) committed.states[name] = std::move(state);
@@ -471,6 +545,11 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
         absl::StrCat("RunOptions.epoch_interval must be positive, got ",
                      absl::FormatDuration(options_.epoch_interval)));
   }
+  if (options_.flush_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RunOptions.flush_interval must be positive, got ",
+                     absl::FormatDuration(options_.flush_interval)));
+  }
   start_ = absl::Now();
   if (options_.recovery_epochs_kept < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -478,6 +557,7 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   }
   counters_ = std::make_unique<WorkerCounters[]>(options_.workers);
   slots_.resize(options_.workers);
+  workers_.resize(options_.workers);
   absl::Status built = Recover();
   if (built.ok()) built = Build(input);
   for (int w = 0; w < options_.workers && built.ok(); ++w) {
@@ -504,6 +584,7 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
     cv_.notify_all();
   });
   running_ = options_.workers;
+  active_ = options_.workers;
   std::vector<std::thread> threads;
   threads.reserve(options_.workers);
   for (int w = 0; w < options_.workers; ++w) threads.emplace_back([this, w] { Work(w); });
@@ -516,11 +597,12 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
       absl::Time wake = next_epoch;
       if (options_.on_progress) wake = std::min(wake, next_progress);
       cv_.wait_until(lock, ToChrono(wake),
-                     [&] { return running_ == 0 || !error_.ok() || stop_requested_; });
+                     [&] { return active_ == 0 || !error_.ok() || stop_requested_; });
       if (!error_.ok()) break;
       const absl::Time now = absl::Now();
-      if (running_ == 0 || stop_requested_) {
-        stopping_ = stop_requested_ && running_ > 0;
+      if (active_ == 0 || stop_requested_) {
+        // The final epoch: workers commit, acknowledge, close and exit.
+        stopping_ = true;
         report_.stopped = stop_requested_;
         CloseEpoch(lock);
         break;

@@ -111,8 +111,10 @@ void SubjectChannel::Push(std::optional<MessageError> error, Append append) {
     --waiting_producers_;
     if (stop_.stop_requested()) return;
   }
-  if (pending_.empty()) pending_since_ = absl::Now();
+  const bool first_pending = pending_.empty();
+  if (first_pending) pending_since_ = absl::Now();
   append(pending_);
+  if (first_pending) NotifyConsumerLocked();  // An autocommit deadline now exists.
   if (autocommit_duration_ <= absl::ZeroDuration()) CommitLocked(Scope::kCoveredByOffset);
 }
 
@@ -135,7 +137,11 @@ void SubjectChannel::ReportOffset(nlohmann::json offset) {
   offsets_reported_ = true;
   pending_offset_ = std::move(offset);
   pending_covered_ = pending_.size();
-  if (autocommit_duration_ <= absl::ZeroDuration()) CommitLocked(Scope::kCoveredByOffset);
+  if (autocommit_duration_ <= absl::ZeroDuration()) {
+    CommitLocked(Scope::kCoveredByOffset);
+  } else if (!pending_.empty()) {
+    NotifyConsumerLocked();  // An overdue autocommit may now commit what this covers.
+  }
 }
 
 void SubjectChannel::CommitLocked(Scope scope, bool cut) {
@@ -150,6 +156,44 @@ void SubjectChannel::CommitLocked(Scope scope, bool cut) {
   }
   pending_covered_ = 0;
   if (!pending_.empty()) pending_since_ = absl::Now();
+  NotifyConsumerLocked();
+}
+
+void SubjectChannel::NotifyConsumerLocked() {
+  waker_.Wake();
+  due_.notify_all();
+}
+
+absl::Time SubjectChannel::NextAwake() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return NextAwakeLocked();
+}
+
+void SubjectChannel::WaitUntilDue(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    const absl::Time due = NextAwakeLocked();
+    const absl::Time now = absl::Now();
+    if (due <= now || deadline <= now) return;
+    due_.wait_until(lock, absl::ToChronoTime(std::min(due, deadline)));
+  }
+}
+
+absl::Time SubjectChannel::NextAwakeLocked() const {
+  if (!committed_.empty() || committed_offset_.has_value() || failure_.has_value() ||
+      (closed_ && done_flag_)) {
+    return absl::InfinitePast();
+  }
+  // Autocommit of a subject that reports offsets commits only what an offset
+  // covers; with nothing covered it waits for the next `ReportOffset`.
+  const bool committable = !offsets_reported_ || pending_covered_ > 0;
+  if (!pending_.empty() && committable) return pending_since_ + autocommit_duration_;
+  return absl::InfiniteFuture();
+}
+
+void SubjectChannel::SetWaker(Waker waker) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  waker_ = std::move(waker);
 }
 
 void SubjectChannel::Fail(std::string_view method, std::string_view what) {
@@ -163,6 +207,7 @@ void SubjectChannel::Fail(std::string_view method, std::string_view what) {
     pending_.clear();
     pending_offset_.reset();
     closed_ = true;
+    NotifyConsumerLocked();
   }
   stop_.request_stop();
   space_.notify_all();
@@ -178,6 +223,7 @@ void SubjectChannel::MarkDone() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     done_flag_ = true;
+    NotifyConsumerLocked();
   }
   done_.notify_all();
 }

@@ -32,6 +32,7 @@
 #include "inlet/message.h"
 #include "inlet/source.h"
 #include "inlet/subject_input.h"
+#include "inlet/waker.h"
 #include "message_decoder.h"
 #include "nlohmann/json.hpp"
 
@@ -87,12 +88,25 @@ class SubjectChannel {
   // Whether the messages the last `Take` appended end where a commit ends
   // (true when it appended none); false when a full backlog cut a commit.
   bool taken_ends_commit() const { return taken_ends_commit_; }
+  // When the consumer should next call `Take`: now when something is
+  // committed or the stream ended or failed, at the autocommit deadline when
+  // messages are pending, otherwise not until `waker` is woken.
+  absl::Time NextAwake();
+  // The consumer's waker, woken whenever `NextAwake` would move earlier.
+  void SetWaker(Waker waker);
+  // Blocks until `NextAwake` is due or `deadline` passes.
+  void WaitUntilDue(absl::Time deadline);
   // Asks the subject to stop and wakes a producer blocked on a full backlog.
   void RequestStop();
   // Waits until the subject's thread is about to exit; false on timeout.
   bool WaitDone(absl::Duration timeout);
 
  private:
+  // Tells the consumer that `NextAwake` may have moved earlier: wakes its
+  // waker and any `WaitUntilDue`. Under `mutex_`.
+  void NotifyConsumerLocked();
+  // `NextAwake`'s answer; under `mutex_`.
+  absl::Time NextAwakeLocked() const;
   // Pushes a message the decoder has accepted or rejected.
   void PushDecoded(MessageDecoder::Result decoded);
   // Numbers a message and either rejects it (`error`) or, once the backlog
@@ -130,6 +144,8 @@ class SubjectChannel {
   bool closed_ = false;
   bool done_flag_ = false;
   std::optional<absl::Status> failure_;
+  Waker waker_;
+  std::condition_variable due_;  // `WaitUntilDue` waits here.
 
   // Consumer thread only.
   nlohmann::json taken_offset_;

@@ -36,7 +36,22 @@ class SubjectPartition final : public SubjectSource<T> {
 
   absl::StatusOr<Poll> NextBatch(std::vector<T>& out) override { return channel_.Take(out); }
   bool batch_ends_commit() const override { return channel_.taken_ends_commit(); }
+  void WaitUntilDue(absl::Time deadline) override { channel_.WaitUntilDue(deadline); }
+  std::optional<absl::Time> NextAwake() override {
+    if (!waker_handed_over_) {
+      channel_.SetWaker(this->waker());
+      waker_handed_over_ = true;
+    }
+    return channel_.NextAwake();
+  }
   nlohmann::json Snapshot() override { return channel_.offset(); }
+  // Tells the subject the last offset whose messages are durable, once per
+  // new offset (a subject that reports none hears nothing).
+  void Committed(const nlohmann::json& offset) override {
+    if (offset.is_null() || offset == acknowledged_) return;
+    acknowledged_ = offset;
+    subject_->OnCommitted(offset);
+  }
   void Close() override { Stop(); }
 
  private:
@@ -79,6 +94,8 @@ class SubjectPartition final : public SubjectSource<T> {
   internal::SubjectChannel channel_;
   std::unique_ptr<ConnectorSubject> subject_;
   std::thread thread_;
+  bool waker_handed_over_ = false;
+  nlohmann::json acknowledged_;
 };
 
 }  // namespace

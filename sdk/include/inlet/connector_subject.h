@@ -59,6 +59,18 @@ class ConnectorSubject {
   // what `Run` used. Pathway's `on_stop`.
   virtual void OnStop() {}
 
+  // Says that `offset`, a value this subject passed to `ReportOffset`, is
+  // durable: every message pushed before it reached the sink in an epoch
+  // that committed (with a recovery store: a crashed run resumes from it or
+  // from a later offset). Tell the system now (confirm a replication
+  // slot's flush position, acknowledge a queue); never earlier. Called on a
+  // runtime worker thread, concurrently with `Run`, after an epoch close,
+  // once per new offset, in order; never for an offset that was not
+  // committed, and not at all for a subject that reports no offsets. Must
+  // not block: record the offset (an atomic, a queue) for `Run` to act on.
+  // An exception fails the run like one from `Run`.
+  virtual void OnCommitted(const nlohmann::json& offset) { static_cast<void>(offset); }
+
  protected:
   // The producer API. Thread-safe: callable from `Run` and from threads it
   // starts, until `Run` returns. Each call is one message, numbered from 1

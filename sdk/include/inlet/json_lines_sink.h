@@ -4,11 +4,14 @@
 // tuples and containers; invalid UTF-8 in strings is replaced by U+FFFD.
 // Thread-safe: batches from different workers never interleave within a line.
 //
-// The file sink is transactional: its `Flush` marker is the file's length
-// (made durable with fdatasync), and `Restore` truncates the file back to it,
-// so with a recovery store the file receives every item exactly once. On
-// standard output a resumed run repeats what followed the last epoch
-// (at-least-once).
+// Lines are written out as they arrive (`Flush`, when a worker goes idle
+// and at least every flush interval), so readers of a pipe or a followed file
+// see them promptly. The file sink is transactional: its `Commit` marker is
+// the file's length (made durable with fdatasync), and `Restore` truncates
+// the file back to it, so with a recovery store the file receives every
+// item exactly once; lines after the last marker may be read before their
+// epoch commits and are removed on resume (read-uncommitted). On standard
+// output a resumed run repeats what followed the last epoch (at-least-once).
 
 #ifndef INLET_JSON_LINES_SINK_H_
 #define INLET_JSON_LINES_SINK_H_
@@ -61,8 +64,9 @@ class JsonLinesSink final : public Sink<T> {
     }
     return writer_->Restore(marker.get<int64_t>());
   }
-  absl::StatusOr<nlohmann::json> Flush() override {
-    absl::StatusOr<std::optional<int64_t>> length = writer_->Flush();
+  absl::Status Flush() override { return writer_->Flush(); }
+  absl::StatusOr<nlohmann::json> Commit() override {
+    absl::StatusOr<std::optional<int64_t>> length = writer_->Commit();
     if (!length.ok()) return length.status();
     return length->has_value() ? nlohmann::json(**length) : nlohmann::json();
   }

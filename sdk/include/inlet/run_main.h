@@ -10,6 +10,8 @@
 // Flags (dashes and underscores are interchangeable):
 //   --workers=N                worker threads (default 1)
 //   --epoch-interval=DURATION  e.g. 500ms, 10s (default 10s)
+//   --flush-interval=DURATION  output is written out when a worker goes idle
+//                              and at least this often (default 100ms)
 //   --slow-poll-threshold=DURATION  (default 100ms)
 //   --output=PATH              JSON lines to PATH; "-" is stdout (default -)
 //   --recovery-db=PATH         resume from / commit epochs to this SQLite file;

@@ -35,8 +35,18 @@ struct RunOptions {
   int workers = 1;
 
   // Time between epoch closes. At each close every live partition is
-  // snapshotted and the sink flushed. Default: 10 seconds (as Bytewax).
+  // snapshotted, the sink commits (makes durable) what it holds, and with a
+  // recovery store the snapshots are committed with the sink's marker; then
+  // sources learn what is durable (`Committed`). It trades commit cost
+  // against how much a crashed run replays; it does not delay output (see
+  // `flush_interval`). Default: 10 seconds (as Bytewax).
   absl::Duration epoch_interval = absl::Seconds(10);
+
+  // Delivery bound: a worker flushes the sink (`Sink::Flush`: visible, not
+  // durable) before it sleeps, and at least this often while it keeps
+  // writing, so output reaches its destination promptly whatever the epoch
+  // interval. Default: 100 ms.
+  absl::Duration flush_interval = absl::Milliseconds(100);
 
   // A `NextBatch` call that runs longer than this is reported once per
   // partition on stderr and in `RunReport::warnings`. Default: 100 ms.

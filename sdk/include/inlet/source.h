@@ -8,7 +8,14 @@
 //
 // The runtime is cooperative: a worker polls many sources in turn, so a
 // source must never block. Anything that waits (a socket, a rate limit, a
-// retry back-off) is expressed through `NextAwake()` instead.
+// retry back-off) is expressed through `NextAwake()` instead, or through the
+// source's waker (waker.h) when data arrives on another thread.
+//
+// Acknowledgement: after an epoch is durable (the sink committed, and with a
+// recovery store the epoch's transaction is on disk), every live source
+// learns it through `Committed`, so it can tell its system (commit a Kafka
+// offset, XACK a stream entry, delete queue messages, advance a replication
+// slot). Never earlier.
 
 #ifndef INLET_SOURCE_H_
 #define INLET_SOURCE_H_
@@ -18,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "inlet/waker.h"
 
 namespace inlet {
 
@@ -28,7 +36,7 @@ enum class Poll {
 };
 
 template <class T, class State>
-class StatefulSource {
+class StatefulSource : public internal::WakeableSource {
  public:
   using Item = T;
   using StateType = State;
@@ -50,8 +58,10 @@ class StatefulSource {
 
   // When this partition next wants `NextBatch` called. Asked after the
   // source is built and after every `NextBatch`. A time in the past or
-  // present means "now". `std::nullopt` means "now" after a batch with
-  // items and "in 1 ms" after an empty one, so an idle source never spins.
+  // present means "now"; `absl::InfiniteFuture()` means "when woken" (see
+  // `waker()`). `std::nullopt` means "now" after a batch with items and
+  // "in 1 ms" after an empty one, so an idle source never spins. A wake
+  // makes the partition due at once, whatever this said.
   virtual std::optional<absl::Time> NextAwake() { return std::nullopt; }
 
   // Returns the state that resumes this partition right AFTER the last item
@@ -61,14 +71,28 @@ class StatefulSource {
   // `Close`. `State` must convert to and from `nlohmann::json`.
   virtual State Snapshot() = 0;
 
-  // Releases resources. Called exactly once, at the end of the partition or
-  // when the run stops (orderly or after an error); no other method is
-  // called afterwards.
+  // Says that `state`, returned by the latest `Snapshot`, is durable: every
+  // item handed out before that snapshot is committed by the sink and, with a
+  // recovery store, `state` is what a crashed run resumes from (or a later
+  // state). Tell the system now (commit the offset, acknowledge the
+  // messages); never earlier. Called on the partition's worker thread,
+  // between `NextBatch` calls, after every epoch close that took a snapshot
+  // of this partition, in epoch order; never for a state that was not
+  // committed, never after `Close`, and not at all when the epoch's commit
+  // failed. A partition that ends stays open until its final state is
+  // committed (at the next epoch close, at most `epoch_interval` later):
+  // `Committed` with the final state, then `Close`. Must not block; an
+  // exception or a long call is reported like one from `NextBatch`.
+  virtual void Committed(const State& state) { static_cast<void>(state); }
+
+  // Releases resources. Called exactly once, at the end of the partition
+  // (after its final state is committed) or when the run stops (orderly or
+  // after an error); no other method is called afterwards.
   virtual void Close() {}
 };
 
 template <class T>
-class StatelessSource {
+class StatelessSource : public internal::WakeableSource {
  public:
   using Item = T;
 
@@ -83,6 +107,16 @@ class StatelessSource {
 
   // Same contract as `StatefulSource::NextAwake`.
   virtual std::optional<absl::Time> NextAwake() { return std::nullopt; }
+
+  // Says that every item this source returned from `NextBatch` before this
+  // call is durable (committed by the sink at an epoch close), so an
+  // ack-based source can acknowledge or delete exactly those messages. The
+  // worker does not poll between an epoch's barrier and this call, so
+  // "before this call" is exact. Called on the source's worker thread after
+  // every epoch close, in order; not when the commit failed; never after
+  // `Close`. A source that ends stays open until the next epoch close so its
+  // last items are acknowledged before `Close`. Must not block.
+  virtual void Committed() {}
 
   // Same contract as `StatefulSource::Close`.
   virtual void Close() {}

@@ -77,6 +77,12 @@ class SubjectSource : public StatefulSource<T, nlohmann::json> {
   // and the rest of that commit comes in later batches. Called on the thread
   // that calls `NextBatch`, after it.
   virtual bool batch_ends_commit() const = 0;
+
+  // Blocks the calling thread until the partition is due (a commit is ready,
+  // the stream ended or failed, or an autocommit is due) or `deadline`
+  // passes. For a reader that is not a runtime worker and has no waker (the
+  // Pathway reader); the runtime's workers never call it.
+  virtual void WaitUntilDue(absl::Time deadline) = 0;
 };
 
 // `T` is the item type: `Message` for any format (a key and a JSON value),

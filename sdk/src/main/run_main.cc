@@ -28,6 +28,9 @@
 ABSL_FLAG(int, workers, 1, "Worker threads.");
 ABSL_FLAG(absl::Duration, epoch_interval, absl::Seconds(10),
           "Time between epoch closes (snapshots of every partition), e.g. 500ms or 10s.");
+ABSL_FLAG(absl::Duration, flush_interval, absl::Milliseconds(100),
+          "Output is written out when a worker goes idle and at least this often while it is "
+          "busy, whatever the epoch interval.");
 ABSL_FLAG(absl::Duration, slow_poll_threshold, absl::Milliseconds(100),
           "A NextBatch call longer than this is reported once per partition.");
 ABSL_FLAG(std::string, output, "-",
@@ -105,6 +108,7 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   MainConfig config;
   config.run.workers = absl::GetFlag(FLAGS_workers);
   config.run.epoch_interval = absl::GetFlag(FLAGS_epoch_interval);
+  config.run.flush_interval = absl::GetFlag(FLAGS_flush_interval);
   config.run.slow_poll_threshold = absl::GetFlag(FLAGS_slow_poll_threshold);
   config.output = absl::GetFlag(FLAGS_output);
   config.run.recovery_db = absl::GetFlag(FLAGS_recovery_db);
@@ -119,6 +123,11 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
     return absl::InvalidArgumentError(
         absl::StrCat("--epoch-interval must be positive, got ",
                      absl::FormatDuration(config.run.epoch_interval)));
+  }
+  if (config.run.flush_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--flush-interval must be positive, got ",
+                     absl::FormatDuration(config.run.flush_interval)));
   }
   const std::string progress = absl::GetFlag(FLAGS_progress);
   if (progress == "auto") {

@@ -1,10 +1,12 @@
 #include "inlet/testing/internal/conformance_driving.h"
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <stop_token>
 
 #include "absl/time/time.h"
+#include "wake_target.h"
 
 namespace inlet::internal::conformance {
 
@@ -21,5 +23,17 @@ Watchdog::Watchdog(std::stop_source stop, absl::Duration limit)
       }) {}
 
 Watchdog::~Watchdog() = default;
+
+class WakeWaiter::Target final : public WakeTarget {
+ public:
+  void Wake() override { signal.Notify(); }
+  WorkerSignal signal;
+};
+
+WakeWaiter::WakeWaiter() : target_(std::make_shared<Target>()) {}
+
+Waker WakeWaiter::waker() const { return Waker(target_); }
+
+bool WakeWaiter::SleepUntil(absl::Time deadline) { return target_->signal.WaitUntil(deadline); }
 
 }  // namespace inlet::internal::conformance

@@ -21,6 +21,7 @@
 #include "inlet/run_options.h"
 #include "inlet/sink.h"
 #include "inlet/source.h"
+#include "inlet/waker.h"
 #include "nlohmann/json.hpp"
 
 namespace inlet::internal {
@@ -38,6 +39,10 @@ class ErasedSource {
   virtual std::optional<absl::Time> NextAwake() = 0;
   // The snapshot as JSON; `std::nullopt` for a stateless source.
   virtual std::optional<nlohmann::json> Snapshot() = 0;
+  // Tells the source that its latest snapshot (for a stateless source,
+  // everything it handed out) is durable.
+  virtual void Committed() = 0;
+  virtual void Bind(std::shared_ptr<WakeTarget> target) = 0;
   virtual void Close() = 0;
 };
 
@@ -57,7 +62,8 @@ class ErasedSink {
  public:
   virtual ~ErasedSink() = default;
   virtual absl::Status Restore(const nlohmann::json& marker) = 0;
-  virtual absl::StatusOr<nlohmann::json> Flush() = 0;
+  virtual absl::Status Flush() = 0;
+  virtual absl::StatusOr<nlohmann::json> Commit() = 0;
   virtual absl::Status Close() = 0;
 };
 
@@ -66,11 +72,24 @@ class TypedSink final : public ErasedSink {
  public:
   explicit TypedSink(Sink<T>& sink) : sink_(sink) {}
   absl::Status Restore(const nlohmann::json& marker) override { return sink_.Restore(marker); }
-  absl::StatusOr<nlohmann::json> Flush() override { return sink_.Flush(); }
+  absl::Status Flush() override { return sink_.Flush(); }
+  absl::StatusOr<nlohmann::json> Commit() override { return sink_.Commit(); }
   absl::Status Close() override { return sink_.Close(); }
 
  private:
   Sink<T>& sink_;
+};
+
+// The last snapshot a source returned, kept typed for `Committed`; nothing
+// for a stateless source.
+template <class Source>
+struct LastSnapshotOf {
+  struct type {};
+};
+template <class Source>
+  requires requires { typename Source::StateType; }
+struct LastSnapshotOf<Source> {
+  using type = std::optional<typename Source::StateType>;
 };
 
 // Cache-line aligned: sources of different workers are built one after the
@@ -90,18 +109,33 @@ class alignas(64) TypedSource final : public ErasedSource {
   }
   std::optional<absl::Time> NextAwake() override { return source_->NextAwake(); }
   std::optional<nlohmann::json> Snapshot() override {
-    if constexpr (requires { source_->Snapshot(); }) {
-      return nlohmann::json(source_->Snapshot());
+    if constexpr (kStateful) {
+      last_snapshot_ = source_->Snapshot();
+      return nlohmann::json(*last_snapshot_);
     } else {
       return std::nullopt;
     }
   }
+  void Committed() override {
+    if constexpr (kStateful) {
+      if (last_snapshot_.has_value()) source_->Committed(*last_snapshot_);
+    } else {
+      source_->Committed();
+    }
+  }
+  void Bind(std::shared_ptr<WakeTarget> target) override {
+    source_->BindWaker(Waker(std::move(target)));
+  }
   void Close() override { source_->Close(); }
 
  private:
+  static constexpr bool kStateful = requires { typename Source::StateType; };
+  using LastSnapshot = typename LastSnapshotOf<Source>::type;
+
   std::unique_ptr<Source> source_;
   Sink<T>& sink_;
   std::vector<T> buffer_;
+  LastSnapshot last_snapshot_;
 };
 
 template <class T, class State>

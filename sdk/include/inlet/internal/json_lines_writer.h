@@ -22,7 +22,7 @@ class JsonLinesWriter {
   // Writes to standard output.
   JsonLinesWriter();
   // Opens (creating) `path`. Its old content is dropped at the first
-  // `Append` or `Flush`, unless `Restore` keeps a prefix of it.
+  // `Append`, `Flush` or `Commit`, unless `Restore` keeps a prefix of it.
   static absl::StatusOr<std::unique_ptr<JsonLinesWriter>> Open(const std::filesystem::path& path);
   ~JsonLinesWriter();
 
@@ -31,9 +31,11 @@ class JsonLinesWriter {
   absl::Status Restore(int64_t length);
   // Appends already-terminated lines, atomically with respect to other calls.
   absl::Status Append(absl::string_view lines);
+  // Writes out what was appended (visible to readers, not durable).
+  absl::Status Flush();
   // Makes what was appended durable (fdatasync for a file); returns the
   // file's length, or nullopt for standard output.
-  absl::StatusOr<std::optional<int64_t>> Flush();
+  absl::StatusOr<std::optional<int64_t>> Commit();
   absl::Status Close();
 
  private:

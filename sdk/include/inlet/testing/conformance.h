@@ -361,7 +361,7 @@ class InputConformance : public ::testing::Test {
                        absl::SleepFor(absl::Milliseconds(1));  // Lets epochs close in between.
                        stall_when_mid_stream();
                      },
-                 .before_flush =
+                 .before_commit =
                      [&] {
                        stall_when_mid_stream();
                        if (items.load() > 0) committed_items = true;

@@ -67,12 +67,16 @@ class Partition {
     return items;
   }
 
-  // The source's `NextAwake` as an aware UTC `datetime`, or None.
+  // The source's `NextAwake` as an aware UTC `datetime`, or None. Bytewax
+  // cannot be woken from another thread, so "until woken"
+  // (`absl::InfiniteFuture()`) becomes None: Bytewax's own cooldown polls
+  // the partition again 1 ms after an empty batch.
   nanobind::object NextAwake() {
     RequireOpen("NextAwake");
     const std::optional<absl::Time> awake =
         CallOrRaise(place_, "NextAwake", [this] { return source_->NextAwake(); });
-    return awake.has_value() ? TimeToDatetime(*awake) : nanobind::none();
+    if (!awake.has_value() || *awake == absl::InfiniteFuture()) return nanobind::none();
+    return TimeToDatetime(*awake);
   }
 
   // The source's `Snapshot` as a plain (picklable) Python value.

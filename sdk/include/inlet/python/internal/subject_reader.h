@@ -72,10 +72,6 @@ class SubjectReader {
  public:
   using Source = SubjectInput<Message>::Source;
 
-  // The idle poll period of the embedded runtime's workers: a reader waiting
-  // for messages costs what a worker does.
-  static constexpr absl::Duration kPollPeriod = absl::Milliseconds(1);
-
   // `max_commit_size`: the most messages of one unfinished commit the
   // reader holds (see `NextBatch`).
   SubjectReader(std::unique_ptr<Subject> subject, SubjectOptions options, size_t max_commit_size)
@@ -120,6 +116,10 @@ class SubjectReader {
       if (!built.ok()) RaiseSubjectError(place_, "BuildPart", built.status());
       source_ = *std::move(built);
       commits_ = dynamic_cast<SubjectSource<Message>*>(source_.get());
+      if (commits_ == nullptr) {
+        RaiseSubjectError(place_, "BuildPart",
+                          absl::InternalError("the subject adapter built no SubjectSource"));
+      }
     }
     const absl::Duration timeout = absl::Seconds(timeout_seconds);
     absl::StatusOr<Poll> poll = CallWithoutGil([this, timeout]() -> absl::StatusOr<Poll> {
@@ -128,7 +128,7 @@ class SubjectReader {
         const size_t before = buffer_.size();
         absl::StatusOr<Poll> polled = source_->NextBatch(buffer_);
         if (buffer_.size() > before) {
-          if (commits_ == nullptr || commits_->batch_ends_commit()) {
+          if (commits_->batch_ends_commit()) {
             whole_ = buffer_.size();
           } else if (buffer_.size() - whole_ >= max_commit_size_) {
             whole_ = buffer_.size();
@@ -137,7 +137,7 @@ class SubjectReader {
         }
         if (!polled.ok() || *polled == Poll::kEnd || whole_ > 0) return polled;
         if (absl::Now() >= deadline) return Poll::kMore;
-        absl::SleepFor(kPollPeriod);
+        commits_->WaitUntilDue(deadline);  // Woken by the subject's next commit.
       }
     });
     if (!poll.ok() || *poll == Poll::kEnd) buffer_.resize(whole_);  // An unfinished commit.

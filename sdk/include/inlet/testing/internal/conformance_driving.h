@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -27,6 +28,7 @@
 #include "inlet/run.h"
 #include "inlet/sink.h"
 #include "inlet/source.h"
+#include "inlet/waker.h"
 #include "nlohmann/json.hpp"
 
 namespace inlet::internal::conformance {
@@ -40,7 +42,7 @@ class ObservedSink final : public Sink<T> {
   struct Hooks {
     std::function<void(const nlohmann::json& marker)> on_restore = nullptr;
     std::function<void(size_t items)> after_write = nullptr;
-    std::function<void()> before_flush = nullptr;
+    std::function<void()> before_commit = nullptr;
   };
 
   ObservedSink(Sink<T>& inner, Hooks hooks) : inner_(inner), hooks_(std::move(hooks)) {}
@@ -54,9 +56,10 @@ class ObservedSink final : public Sink<T> {
     if (written.ok() && hooks_.after_write) hooks_.after_write(items.size());
     return written;
   }
-  absl::StatusOr<nlohmann::json> Flush() override {
-    if (hooks_.before_flush) hooks_.before_flush();
-    return inner_.Flush();
+  absl::Status Flush() override { return inner_.Flush(); }
+  absl::StatusOr<nlohmann::json> Commit() override {
+    if (hooks_.before_commit) hooks_.before_commit();
+    return inner_.Commit();
   }
   absl::Status Close() override { return inner_.Close(); }
 
@@ -148,23 +151,42 @@ struct DrainLimits {
   absl::Duration time_limit = absl::Seconds(20);
 };
 
+// Lets `Drain` sleep until a due time or a wake of the source it drives.
+class WakeWaiter {
+ public:
+  WakeWaiter();
+  // The waker to bind to the drained source.
+  Waker waker() const;
+  // Sleeps until `deadline` or a wake (at once when one came since the last
+  // call); true when woken.
+  bool SleepUntil(absl::Time deadline);
+
+ private:
+  class Target;
+  std::shared_ptr<Target> target_;
+};
+
 // Polls `source` as the runtime does: `NextAwake` after building and after
 // every poll, a named time obeyed, none meaning "now" after items and "in
-// 1 ms" after an empty batch. Calls `after_batch` with the number of items
+// 1 ms" after an empty batch, a wake of its waker making it due at once.
+// Calls `after_batch` with the number of items
 // received so far after every non-empty batch.
 template <class SourceType, class T = typename SourceType::Item>
 Drained<T> Drain(SourceType& source, const DrainLimits<T>& limits,
                  const std::function<void(size_t received)>& after_batch = nullptr) {
   Drained<T> drained;
   const absl::Time deadline = absl::Now() + limits.time_limit;
+  WakeWaiter waiter;
+  source.BindWaker(waiter.waker());
   absl::Time due = source.NextAwake().value_or(absl::Now());
   while (true) {
     const absl::Time now = absl::Now();
-    if (due >= deadline) {
+    const bool waits = due > now;
+    if (now >= deadline ||
+        (waits && !waiter.SleepUntil(std::min(due, deadline)) && due >= deadline)) {
       drained.timed_out = true;
       return drained;
     }
-    if (due > now) absl::SleepFor(due - now);
     std::vector<T> batch;
     const absl::Time started = absl::Now();
     absl::StatusOr<Poll> poll = source.NextBatch(batch);

@@ -20,6 +20,7 @@
 #include "inlet/dynamic_input.h"
 #include "inlet/partitioned_input.h"
 #include "inlet/source.h"
+#include "inlet/waker.h"
 
 namespace inlet::internal::conformance {
 
@@ -47,11 +48,29 @@ class CallLog {
   std::vector<SourceCalls> sources_;
 };
 
-// Every source must be closed exactly once, with no call after `Close`.
+// Every source must be closed exactly once, with no call after `Close` (a
+// wake from another thread may still come: it is no call on the source).
 ::testing::AssertionResult ClosedOnceAndLast(const CallLog& log);
 
-// No `NextBatch` may start before the time the preceding `NextAwake` named.
+// No `NextBatch` may start before the time the preceding `NextAwake` named,
+// unless the source woke itself since.
 ::testing::AssertionResult PolledOnlyWhenDue(const CallLog& log);
+
+// Records a wake in `log` (method "Wake"), then wakes `inner`.
+class RecordingWake final : public WakeTarget {
+ public:
+  RecordingWake(Waker inner, CallLog& log, size_t source)
+      : inner_(std::move(inner)), log_(log), source_(source) {}
+  void Wake() override {
+    log_.Add(source_, RecordedCall{.method = "Wake", .at = absl::Now()});
+    inner_.Wake();
+  }
+
+ private:
+  const Waker inner_;
+  CallLog& log_;
+  const size_t source_;
+};
 
 // Forwards every call to `inner` and records it in `log`.
 template <class Base>
@@ -76,6 +95,10 @@ class RecordedSource : public Base {
     Record("Close");
     inner_->Close();
   }
+  // The inner source gets a waker that records each wake, then wakes.
+  void BindWaker(Waker waker) override {
+    inner_->BindWaker(Waker(std::make_shared<RecordingWake>(std::move(waker), log_, id_)));
+  }
 
  protected:
   void Record(std::string method) {
@@ -97,6 +120,21 @@ class RecordedStatefulSource final : public RecordedSource<StatefulSource<T, Sta
   State Snapshot() override {
     this->Record("Snapshot");
     return this->inner_->Snapshot();
+  }
+  void Committed(const State& state) override {
+    this->Record("Committed");
+    this->inner_->Committed(state);
+  }
+};
+
+template <class T>
+class RecordedStatelessSource final : public RecordedSource<StatelessSource<T>> {
+ public:
+  using RecordedSource<StatelessSource<T>>::RecordedSource;
+
+  void Committed() override {
+    this->Record("Committed");
+    this->inner_->Committed();
   }
 };
 
@@ -137,7 +175,7 @@ class RecordedDynamicInput final : public DynamicInput<T> {
         inner_.Build(step_id, worker_index, worker_count);
     if (!source.ok()) return source.status();
     const size_t id = log_.AddSource("worker-" + std::to_string(worker_index));
-    return std::make_unique<RecordedSource<StatelessSource<T>>>(*std::move(source), log_, id);
+    return std::make_unique<RecordedStatelessSource<T>>(*std::move(source), log_, id);
   }
 
  private:
