@@ -5,10 +5,10 @@
 // Thread-safe: batches from different workers never interleave within a line.
 //
 // The file sink is transactional: its `Flush` marker is the file's length
-// (made durable with fdatasync), and `Restore` truncates the file back to it,
-// so with a recovery store the file receives every item exactly once. On
-// standard output a resumed run repeats what followed the last epoch
-// (at-least-once).
+// (made durable with fdatasync; fsync off Linux), and `Restore` truncates the
+// file back to it, so with a recovery store the file receives every item
+// exactly once. On standard output a resumed run repeats what followed the
+// last epoch (at-least-once).
 
 #ifndef INLET_JSON_LINES_SINK_H_
 #define INLET_JSON_LINES_SINK_H_

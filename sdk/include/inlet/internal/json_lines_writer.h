@@ -31,7 +31,7 @@ class JsonLinesWriter {
   absl::Status Restore(int64_t length);
   // Appends already-terminated lines, atomically with respect to other calls.
   absl::Status Append(absl::string_view lines);
-  // Makes what was appended durable (fdatasync for a file); returns the
+  // Makes what was appended durable (fdatasync or fsync for a file); returns the
   // file's length, or nullopt for standard output.
   absl::StatusOr<std::optional<int64_t>> Flush();
   absl::Status Close();
