@@ -67,13 +67,24 @@ def lookup(medians, name, **args):
 
 
 def cpu_model():
-    try:
+    try:  # Linux
         for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return "unknown"
+    try:  # macOS
+        return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def usable_cores():
+    """The cores this process may run on (macOS has no affinity masks)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
 
 
 def compiler(build_dir):
@@ -227,7 +238,7 @@ def main():
         "|---|---|",
         f"| date | {now} |",
         f"| CPU | {cpu_model()} |",
-        f"| cores (nproc) | {len(os.sched_getaffinity(0))} |",
+        f"| cores (nproc) | {usable_cores()} |",
         f"| compiler | {version} |",
         f"| build type | {build_type} |",
         f"| load average at start (1, 5, 15 min) | {options.load_before} |",

@@ -17,7 +17,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release --target "${benches[@]}"
 
 # Other processes skew the results; the report records the load they ran under.
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+load_before=$(python3 -c 'import os; print("%.2f %.2f %.2f" % os.getloadavg())')
 results=build/release/bench-results
 rm -rf "$results"
 mkdir -p "$results"

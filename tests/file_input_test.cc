@@ -61,9 +61,11 @@ std::vector<std::string> ReadAvailable(Source& source) {
   return lines;
 }
 
+// /dev/fd lists the process's open descriptors on Linux (a link to
+// /proc/self/fd) and on macOS.
 int CountOpenDescriptors() {
   int count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/dev/fd")) {
     ++count;
   }
   return count;

@@ -30,7 +30,8 @@ struct Pipe {
 
 Pipe MakePipe() {
   int fds[2];
-  EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  EXPECT_EQ(pipe(fds), 0);
+  for (const int fd : fds) EXPECT_EQ(fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 

@@ -32,8 +32,13 @@ constexpr auto kEventTimeout = std::chrono::seconds(20);
 
 // A client connected to the loopback address of `family` at `port`.
 UniqueFd Connect(int family, uint16_t port) {
-  UniqueFd socket(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd socket(::socket(family, SOCK_STREAM, 0));
   EXPECT_TRUE(socket.valid());
+#if defined(SO_NOSIGPIPE)
+  // macOS has no MSG_NOSIGNAL: the socket itself must not raise SIGPIPE.
+  const int one = 1;
+  EXPECT_EQ(::setsockopt(socket.get(), SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one)), 0);
+#endif
   sockaddr_storage address = {};
   socklen_t length = 0;
   if (family == AF_INET6) {
@@ -56,7 +61,12 @@ UniqueFd Connect(int family, uint16_t port) {
 
 void SendAll(const UniqueFd& socket, std::string_view data) {
   while (!data.empty()) {
-    const ssize_t sent = ::send(socket.get(), data.data(), data.size(), MSG_NOSIGNAL);
+#if defined(__linux__)
+    const int flags = MSG_NOSIGNAL;
+#else
+    const int flags = 0;  // SO_NOSIGPIPE, set by Connect.
+#endif
+    const ssize_t sent = ::send(socket.get(), data.data(), data.size(), flags);
     ASSERT_GT(sent, 0);
     data.remove_prefix(static_cast<size_t>(sent));
   }

@@ -91,7 +91,12 @@ absl::StatusOr<std::optional<int64_t>> JsonLinesWriter::Commit() {
   if (absl::Status positioned = PositionLocked(); !positioned.ok()) return positioned;
   if (std::fflush(file_) != 0) return ErrnoError(path_, "flush failed", errno);
   if (path_.empty()) return std::nullopt;
+#if defined(__linux__)
   if (::fdatasync(::fileno(file_)) != 0) return ErrnoError(path_, "fdatasync failed", errno);
+#else
+  // macOS declares no fdatasync; fsync gives what SQLite's default gives there.
+  if (::fsync(::fileno(file_)) != 0) return ErrnoError(path_, "fsync failed", errno);
+#endif
   const long length = std::ftell(file_);
   if (length < 0) return ErrnoError(path_, "cannot tell the length", errno);
   return static_cast<int64_t>(length);

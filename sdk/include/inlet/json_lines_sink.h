@@ -7,7 +7,8 @@
 // Lines are written out as they arrive (`Flush`, when a worker goes idle
 // and at least every flush interval), so readers of a pipe or a followed file
 // see them promptly. The file sink is transactional: its `Commit` marker is
-// the file's length (made durable with fdatasync), and `Restore` truncates
+// the file's length (made durable with fdatasync;
+// fsync off Linux), and `Restore` truncates
 // the file back to it, so with a recovery store the file receives every
 // item exactly once; lines after the last marker may be read before their
 // epoch commits and are removed on resume (read-uncommitted). On standard

@@ -1,31 +1,19 @@
 #include "connectors/stoppable_poller.h"
 
 #include <errno.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cstdint>
 #include <system_error>
 #include <utility>
 
 namespace inlet::internal {
 
-void StoppablePoller::Signal::operator()() const {
-  const uint64_t one = 1;
-  // Fails only when the counter is saturated, and then it is readable anyway.
-  [[maybe_unused]] const ssize_t written = ::write(eventfd, &one, sizeof(one));
-}
-
 StoppablePoller::StoppablePoller(std::stop_token stop) : stop_(std::move(stop)) {
-  wakeup_.Reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wakeup_.valid()) throw std::system_error(errno, std::generic_category(), "eventfd");
-  on_stop_.emplace(stop_, Signal{wakeup_.get()});
+  on_stop_.emplace(stop_, Signal{&wake_});
 }
 
 bool StoppablePoller::Wait(std::span<pollfd> fds) {
   polled_.assign(fds.begin(), fds.end());
-  polled_.push_back({.fd = wakeup_.get(), .events = POLLIN, .revents = 0});
+  polled_.push_back({.fd = wake_.fd(), .events = POLLIN, .revents = 0});
   while (!stop_.stop_requested()) {
     if (::poll(polled_.data(), polled_.size(), -1) < 0) {
       if (errno == EINTR) continue;

@@ -1,5 +1,5 @@
 // Lets a subject's thread block in `poll()` on its file descriptors and still
-// return at once when a stop is requested: an eventfd, signalled by a
+// return at once when a stop is requested: a wake fd, signalled by a
 // `std::stop_callback` on the stop token, is polled with them. No timeouts.
 //
 // One poller belongs to one thread (the subject's); the stop may be
@@ -15,13 +15,13 @@
 #include <stop_token>
 #include <vector>
 
-#include "connectors/unique_fd.h"
+#include "wake_fd.h"
 
 namespace inlet::internal {
 
 class StoppablePoller {
  public:
-  // Throws std::system_error when no eventfd can be made.
+  // Throws std::system_error when no wake fd can be made.
   explicit StoppablePoller(std::stop_token stop);
   StoppablePoller(const StoppablePoller&) = delete;
   StoppablePoller& operator=(const StoppablePoller&) = delete;
@@ -33,14 +33,14 @@ class StoppablePoller {
 
  private:
   struct Signal {
-    int eventfd;
-    void operator()() const;
+    const WakeFd* wake;
+    void operator()() const { wake->Signal(); }
   };
 
   std::stop_token stop_;
-  UniqueFd wakeup_;
+  WakeFd wake_;
   std::vector<pollfd> polled_;
-  // Declared last: it is unregistered before the eventfd is closed.
+  // Declared last: it is unregistered before the wake fd is closed.
   std::optional<std::stop_callback<Signal>> on_stop_;
 };
 

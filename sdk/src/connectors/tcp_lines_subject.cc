@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -99,6 +100,44 @@ bool IsAbortedConnection(int error) {
   }
 }
 
+#if !defined(__linux__)
+// Makes `fd` non-blocking and close-on-exec; closes it and returns -1 (errno
+// set) when that fails.
+int NonBlockingAndCloseOnExec(int fd) {
+  if (fd < 0) return fd;
+  const int status = ::fcntl(fd, F_GETFL);
+  if (status < 0 || ::fcntl(fd, F_SETFL, status | O_NONBLOCK) != 0 ||
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    const int error = errno;
+    ::close(fd);
+    errno = error;
+    return -1;
+  }
+  return fd;
+}
+#endif
+
+// A non-blocking, close-on-exec stream socket. Linux sets both flags in the
+// call, so no fork of another thread can inherit the socket in between.
+int StreamSocket(int family) {
+#if defined(__linux__)
+  return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+  return NonBlockingAndCloseOnExec(::socket(family, SOCK_STREAM, 0));
+#endif
+}
+
+// accept(), with the accepted socket non-blocking and close-on-exec.
+int AcceptNonBlocking(int listener, sockaddr_storage& peer, socklen_t& peer_length) {
+#if defined(__linux__)
+  return ::accept4(listener, reinterpret_cast<sockaddr*>(&peer), &peer_length,
+                   SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+  return NonBlockingAndCloseOnExec(
+      ::accept(listener, reinterpret_cast<sockaddr*>(&peer), &peer_length));
+#endif
+}
+
 }  // namespace
 
 struct TcpLinesSubject::Connection {
@@ -116,8 +155,7 @@ absl::StatusOr<std::unique_ptr<TcpLinesSubject>> TcpLinesSubject::Create(std::st
                                                absl::string_view(address.data(), address.size()),
                                                ": ", call, ": ", ErrnoText(errno)));
   };
-  internal::UniqueFd listener(
-      ::socket(endpoint->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  internal::UniqueFd listener(StreamSocket(endpoint->storage.ss_family));
   if (!listener.valid()) return failed("socket");
   const int one = 1;
   if (::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
@@ -171,8 +209,7 @@ void TcpLinesSubject::AcceptClients(int listener,
   while (true) {
     sockaddr_storage peer = {};
     socklen_t peer_length = sizeof(peer);
-    const int socket = ::accept4(listener, reinterpret_cast<sockaddr*>(&peer), &peer_length,
-                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int socket = AcceptNonBlocking(listener, peer, peer_length);
     if (socket < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (IsAbortedConnection(errno)) continue;

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <stop_token>
 #include <string>
@@ -166,11 +165,13 @@ struct MainSession::Impl {
   int64_t last_items = 0;
   absl::Duration last_elapsed;
 
+  // sigwait, not sigtimedwait (which macOS lacks): the destructor ends the
+  // wait by sending SIGTERM to this thread after setting `done`.
   void WaitForSignals() {
-    const timespec tick{.tv_sec = 0, .tv_nsec = 200'000'000};
-    while (!done.load()) {
-      const int signal = sigtimedwait(&blocked, nullptr, &tick);
-      if (signal <= 0) continue;
+    while (true) {
+      int signal = 0;
+      if (sigwait(&blocked, &signal) != 0) continue;
+      if (done.load()) return;
       if (signals.fetch_add(1) > 0) std::_Exit(128 + signal);
       std::fprintf(stderr, "\n%s: %s received, stopping (again to exit at once)\n",
                    ProgramName().c_str(), signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -214,6 +215,7 @@ MainSession::MainSession(MainConfig config)
 
 MainSession::~MainSession() {
   impl_->done.store(true);
+  pthread_kill(impl_->signal_waiter.native_handle(), SIGTERM);
   impl_->signal_waiter.join();
   pthread_sigmask(SIG_SETMASK, &impl_->previous, nullptr);
 }

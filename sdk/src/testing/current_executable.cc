@@ -16,7 +16,10 @@
 
 namespace inlet::internal::conformance {
 
-absl::StatusOr<std::string> CurrentExecutable() {
+namespace {
+
+// The path the system names the running program by, not yet resolved.
+absl::StatusOr<std::string> ExecutablePath() {
 #if defined(__APPLE__)
   uint32_t size = 0;
   _NSGetExecutablePath(nullptr, &size);
@@ -25,16 +28,25 @@ absl::StatusOr<std::string> CurrentExecutable() {
     return absl::InternalError("_NSGetExecutablePath failed");
   }
   path.resize(std::strlen(path.c_str()));
+  return path;
+#elif defined(__linux__)
+  return std::string("/proc/self/exe");
 #else
-  // Linux and the BSDs with a Linux-compatible /proc; elsewhere the error
-  // says which path was missing.
-  const std::string path = "/proc/self/exe";
+  return absl::UnimplementedError(
+      "cannot find the running program: implemented for Linux and macOS only");
 #endif
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CurrentExecutable() {
+  absl::StatusOr<std::string> path = ExecutablePath();
+  if (!path.ok()) return path.status();
   std::error_code error;
-  std::filesystem::path resolved = std::filesystem::canonical(path, error);
+  std::filesystem::path resolved = std::filesystem::canonical(*path, error);
   if (error) {
     return absl::InternalError(
-        absl::StrCat("cannot find the running program (", path, "): ", error.message()));
+        absl::StrCat("cannot find the running program (", *path, "): ", error.message()));
   }
   return resolved.string();
 }

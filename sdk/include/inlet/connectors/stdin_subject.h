@@ -31,7 +31,7 @@ class StdinSubject final : public ConnectorSubject {
 
   // Pushes lines until end of input, then returns (ending the partition).
   // While it waits for input, a stop request makes it return at once (it
-  // waits in poll() on `fd` and an eventfd the stop signals); an
+  // waits in poll() on `fd` and on a descriptor the stop signals); an
   // unterminated last line is then not pushed. A failed read (other than an
   // interrupted one) throws, naming the descriptor and the error, e.g.
   // `fd 7: read: Bad file descriptor`.

@@ -33,7 +33,7 @@ class JsonLinesWriter {
   absl::Status Append(absl::string_view lines);
   // Writes out what was appended (visible to readers, not durable).
   absl::Status Flush();
-  // Makes what was appended durable (fdatasync for a file); returns the
+  // Makes what was appended durable (fdatasync, or fsync off Linux, for a file); returns the
   // file's length, or nullopt for standard output.
   absl::StatusOr<std::optional<int64_t>> Commit();
   absl::Status Close();
