@@ -10,12 +10,13 @@ cost plus a cost per item, so (Ir(N2) - Ir(N1)) / (N2 - N1) is the cost per
 item with the fixed part cancelled exactly. At batch 1 an item is a poll, so
 that figure is also the cost of one poll and its sink write.
 
-The plain loop's counts repeat exactly. inlet::Run's vary by about 1-3%:
-it reads the clock (absl::Now) around every poll, and Abseil's clock takes a
-slow path (a kernel read and a recalibration) once per couple of
-milliseconds of wall time, which callgrind's slowdown and the machine's load
-stretch. So each count is the minimum of --repetitions runs (the least
-disturbed), and the spread of the per-item figure is reported with it.
+The plain loop's counts repeat exactly. inlet::Run's vary between runs (about
+1% at batch 1024, up to 10% at batch 1 on a loaded machine): it reads the
+clock (absl::Now) around every poll, and Abseil's clock takes a slow path (a
+kernel read and a recalibration) once per couple of milliseconds of wall
+time, which callgrind's slowdown and the machine's load stretch. So each count
+is the minimum of --repetitions runs (the least disturbed), and the spread of
+the per-item figure is reported with it.
 
 Usage: python bench/callgrind_per_item.py [--binary build/release/bench/runtime_overhead_driver]
                                           [--batches 1 64 1024] [--out results.json]
