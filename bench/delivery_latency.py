@@ -80,10 +80,16 @@ def one_run(options, gaps):
         duplicates = []
         all_arrived = threading.Event()
 
+        unreadable = []
+
         def read_stdout():
             for raw in program.stdout:
                 now = time.perf_counter_ns()
-                seq = int(json.loads(raw).split()[1])
+                try:
+                    seq = int(json.loads(raw).split()[1])
+                except (ValueError, AttributeError, IndexError):
+                    unreadable.append(raw)
+                    continue
                 if seq in arrived:
                     duplicates.append(seq)
                 arrived[seq] = now
@@ -115,6 +121,9 @@ def one_run(options, gaps):
         if status != 0:
             raise RuntimeError(f"{options.binary} exited with status {status}: "
                                f"{b''.join(stderr_lines).decode(errors='replace')}")
+        if unreadable:
+            raise RuntimeError(f"{len(unreadable)} stdout lines are not a sent line as a JSON "
+                               f"string, the first: {unreadable[0]!r}")
         if duplicates:
             raise RuntimeError(f"{len(duplicates)} lines arrived twice, the first line "
                                f"{duplicates[0]}")
