@@ -5,7 +5,9 @@ takes the median of every benchmark, and compares inlet::Run with the plain
 polling loop over the same source (runtime_overhead_bench), the CPU an idle
 run uses (idle_cost_bench), and a run with a recovery store with one without,
 the time to resume and the cost of a commit (recovery_bench) against the
-targets below.
+targets below. With the JSON of the scripts bench/run.sh runs besides
+(delivery_latency.py, callgrind_per_item.py, bytewax_idle.py, and the Bytewax,
+Pathway and template benchmarks) it adds their sections and targets.
 """
 
 import argparse
@@ -32,6 +34,9 @@ TARGET_RESUME_SECONDS = 1.0
 # plain bounded handoff between two threads, and at least this rate.
 TARGET_SUBJECT_RATIO = 0.5
 TARGET_SUBJECT_RATE = 10e6
+# From a subject's `Commit` to the sink's `Write`, one message at a time.
+TARGET_COMMIT_P50_US = 50.0
+TARGET_COMMIT_P99_US = 1000.0
 
 COMMAND = "bash bench/run.sh"
 
@@ -138,6 +143,10 @@ def subject_section(medians, pathway):
         f"{ratio:.2f} | {yes_no(ratio >= TARGET_SUBJECT_RATIO)} |",
         f"| subject, 16-byte messages: >= {rate(TARGET_SUBJECT_RATE)}/s | {rate(strings)}/s | "
         f"{yes_no(strings >= TARGET_SUBJECT_RATE)} |",
+        f"| subject, commit to sink: p50 < {TARGET_COMMIT_P50_US:g} us | "
+        f"{latency['p50_us']:.0f} us | {yes_no(latency['p50_us'] < TARGET_COMMIT_P50_US)} |",
+        f"| subject, commit to sink: p99 < {TARGET_COMMIT_P99_US:g} us | "
+        f"{latency['p99_us']:.0f} us | {yes_no(latency['p99_us'] < TARGET_COMMIT_P99_US)} |",
     ]
     lines = [
         "",
@@ -181,6 +190,157 @@ def subject_section(medians, pathway):
     return targets, lines
 
 
+# A line sent to inlet-tcp-lines (default flags) must be on its piped stdout
+# within these, at the median and the 99th percentile.
+TARGET_DELIVERY_P50_MS = 1.0
+TARGET_DELIVERY_P99_MS = 10.0
+
+
+def delivery_section(path):
+    """The target rows and the section of bench/delivery_latency.py's JSON."""
+    if not path:
+        return [], []
+    data = json.loads(pathlib.Path(path).read_text())
+    context, runs = data["context"], data["runs"]
+    flags = " ".join(context["program_flags"]) or "none (the defaults: 10 s epochs)"
+    targets = [
+        f"| delivery, TCP line to piped stdout: p50 < {TARGET_DELIVERY_P50_MS:g} ms | "
+        f"{data['p50_ms']:.3f} ms | {yes_no(data['p50_ms'] < TARGET_DELIVERY_P50_MS)} |",
+        f"| delivery, TCP line to piped stdout: p99 < {TARGET_DELIVERY_P99_MS:g} ms | "
+        f"{data['p99_ms']:.3f} ms | {yes_no(data['p99_ms'] < TARGET_DELIVERY_P99_MS)} |",
+    ]
+    lines = [
+        "",
+        "## Delivery latency (`bench/delivery_latency.py`)",
+        "",
+        "End to end through a real program: a TCP client sends numbered lines to",
+        "`inlet-tcp-lines 127.0.0.1:0`, whose stdout is a pipe read by a thread of the",
+        f"benchmark. {context['lines']:,} lines per run, one every "
+        f"{context['gap_ms'][0]:g}-{context['gap_ms'][1]:g} ms, with a burst of",
+        f"{context['burst_size']} back-to-back lines every {context['burst_every']} "
+        f"(about {context['send_seconds']:.1f} s of sending); program flags: {flags}.",
+        "A line's latency runs from just before its `sendall` to the reader having it. Every",
+        "line must arrive exactly once. The sink writes the pipe when its stdio buffer (a",
+        "few KiB) fills or when the runtime flushes it. Each run is a fresh process; the",
+        "targets use the median over the runs.",
+        "",
+        "| run | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for number, run in enumerate(runs, 1):
+        lines.append(f"| {number} | {run['p50_ms']:.3f} | {run['p90_ms']:.3f} | "
+                     f"{run['p99_ms']:.3f} | {run['max_ms']:.3f} |")
+    return targets, lines
+
+
+# 100 idle subjects, and 100 followed files nobody writes, each under this
+# share of one core.
+TARGET_IDLE_SOURCES_PERCENT = 0.1
+
+
+def idle_sources_section(medians, bytewax_path):
+    """The target rows and the section of idle_sources_bench's runs, with
+    bench/bytewax_idle.py's when given."""
+    shapes = [("subjects", "BM_IdleSubjects", "100 idle subjects"),
+              ("files", "BM_IdleFollowedFiles", "100 followed files")]
+    if not any(name == "BM_IdleSubjects" for name, _ in medians):
+        return [], []
+    bytewax = {}
+    context = None
+    if bytewax_path:
+        data = json.loads(pathlib.Path(bytewax_path).read_text())
+        context = data["context"]
+        bytewax = {r["shape"]: r["median_cpu_percent_of_one_core"] for r in data["results"]}
+    targets = []
+    rows = []
+    for shape, name, label in shapes:
+        percent = lookup(medians, name, iterations=1)["cpu_percent_of_one_core"]
+        targets.append(f"| {label}: < {TARGET_IDLE_SOURCES_PERCENT:g}% of one core | "
+                       f"{percent:.3f}% | {yes_no(percent < TARGET_IDLE_SOURCES_PERCENT)} |")
+        theirs = bytewax.get(shape)
+        rows.append(f"| {label} | {percent:.3f}% | "
+                    + (f"{theirs:.3f}% |" if theirs is not None else "not measured |"))
+    lines = [
+        "",
+        "## Idle real sources (`bench/idle_sources_bench.cc`, `bench/bytewax_idle.py`)",
+        "",
+        "What sources with nothing to deliver cost, on one worker: 100 subjects whose `Run`",
+        "blocks until the stop (a push source waiting on its client), through `SubjectInput`;",
+        "100 files of one line each followed for appends nobody makes (`FileInput` with",
+        "`follow`, default 100 ms poll interval). CPU is the whole process's (every thread)",
+        "over a 5 s window that starts 1 s after the run, as a share of one core; median of",
+        "three runs.",
+    ]
+    if context:
+        lines += [
+            "",
+            f"Bytewax {context['bytewax']}, the same shapes written as a Bytewax user would, "
+            "in the same",
+            "run: 100 partitions of a source each fed by an idle producer thread through a",
+            "queue, `next_awake` left to Bytewax (1 ms after an empty batch); 100 partitions",
+            "that read a file's complete lines and, finding none, ask through `next_awake`",
+            f"to be polled again in {context['follow_interval_ms']:g} ms (Bytewax's "
+            "`FileSource` does not follow).",
+        ]
+    lines += [
+        "",
+        "| shape | inlet (% of one core) | Bytewax (% of one core) |",
+        "|---|---:|---:|",
+        *rows,
+    ]
+    return targets, lines
+
+
+# inlet::Run's instructions per item at most this multiple of the plain
+# loop's at TARGET_BATCH.
+TARGET_IR_RATIO = 1.05
+
+
+def callgrind_section(path):
+    """The target row and the section of bench/callgrind_per_item.py's JSON."""
+    if not path:
+        return [], []
+    data = json.loads(pathlib.Path(path).read_text())
+    rows = data["rows"]
+    targets = [
+        f"| batch {row['batch']}: inlet::Run <= {TARGET_IR_RATIO}x the plain loop's "
+        f"instructions per item | {row['ratio']:.3f} | {yes_no(row['ratio'] <= TARGET_IR_RATIO)} |"
+        for row in rows if row["batch"] == TARGET_BATCH
+    ]
+    lines = [
+        "",
+        "## Instructions per item (`bench/callgrind_per_item.py`)",
+        "",
+        "The runtime overhead benchmark's two paths (four in-memory partitions into a",
+        f"`CountingSink`, {data['context']['workers']} worker) run once each by "
+        "`bench/runtime_overhead_driver` under",
+        f"`valgrind --tool=callgrind` ({data['context']['valgrind']}), at two item counts "
+        "N1 < N2; instructions",
+        "per item = (Ir(N2) - Ir(N1)) / (N2 - N1), which cancels the fixed startup cost.",
+        "At batch 1 an item is a poll. The plain loop's counts repeat exactly; inlet::Run's",
+        "vary between runs, because Abseil's clock, read around every poll, recalibrates",
+        "against the kernel every few milliseconds of wall time, which callgrind and the",
+        f"machine's load stretch: each count is the minimum of {data['context']['repetitions']} "
+        "runs, and the spread is",
+        "the range of per-item figures the runs give.",
+        "",
+        "| batch | N1, N2 | inlet::Run (Ir/item) | spread | plain loop (Ir/item) | "
+        "inlet / plain |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(f"| {row['batch']} | {row['items'][0]:,}, {row['items'][1]:,} | "
+                     f"{row['inlet']['ir_per_item']:.2f} | {row['inlet']['spread_per_item']:.2f} | "
+                     f"{row['plain']['ir_per_item']:.2f} | {row['ratio']:.3f} |")
+    for row in rows:
+        if row["batch"] == 1:
+            added = row["inlet"]["ir_per_item"] - row["plain"]["ir_per_item"]
+            lines += ["", f"Per poll at batch 1, the runtime adds {added:.0f} instructions "
+                      "to the plain loop's "
+                      f"{row['plain']['ir_per_item']:.0f}."]
+    return targets, lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="Google Benchmark JSON files")
@@ -193,6 +353,9 @@ def main():
     parser.add_argument("--pathway", help="the JSON that bench/pathway_subject.py wrote")
     parser.add_argument("--bytewax-results", help="the JSON bench/bytewax_bench.py wrote")
     parser.add_argument("--template-results", help="the JSON bench/template_bench.py wrote")
+    parser.add_argument("--delivery-results", help="the JSON bench/delivery_latency.py wrote")
+    parser.add_argument("--bytewax-idle-results", help="the JSON bench/bytewax_idle.py wrote")
+    parser.add_argument("--callgrind-results", help="the JSON bench/callgrind_per_item.py wrote")
     options = parser.parse_args()
 
     medians, context = load_medians(options.results)
@@ -225,6 +388,9 @@ def main():
 
     pathway = json.loads(pathlib.Path(options.pathway).read_text()) if options.pathway else None
     subject_targets, subject_lines = subject_section(medians, pathway)
+    delivery_targets, delivery_lines = delivery_section(options.delivery_results)
+    sources_targets, sources_lines = idle_sources_section(medians, options.bytewax_idle_results)
+    callgrind_targets, callgrind_lines = callgrind_section(options.callgrind_results)
 
     version, build_type = compiler(options.build_dir)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -267,6 +433,7 @@ def main():
                      f"< {TARGET_RESUME_SECONDS:g} s | {took * 1e3:.1f} ms | "
                      f"{yes_no(took < TARGET_RESUME_SECONDS)} |")
     lines += subject_targets
+    lines += delivery_targets + sources_targets + callgrind_targets
     lines += [
         "",
         "## Runtime overhead (`bench/runtime_overhead_bench.cc`)",
@@ -334,6 +501,7 @@ def main():
         lines.append(f"| {partitions:,} | {median_ms:.3f} | {mean_ms:.3f} | "
                      f"{median_ms * 1e3 / partitions:.1f} |")
     lines += subject_lines
+    lines += delivery_lines + sources_lines + callgrind_lines
     if options.bytewax_results:
         lines += bytewax_section(options.bytewax_results)
     if options.template_results:

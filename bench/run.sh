@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the release preset, runs every benchmark in bench/ (the C++ ones and
-# bytewax_bench.py, against the inlet package built from this tree) and writes
-# BENCHMARKS.md at the repository root. Re-runnable: each run replaces the
-# previous results. Usage: bash bench/run.sh
+# Builds the release preset, runs every benchmark in bench/ (the C++ ones,
+# the end-to-end delivery latency through inlet-tcp-lines, instructions per
+# item under callgrind, and the Bytewax and Pathway comparisons, against the
+# inlet package built from this tree) and writes BENCHMARKS.md at the
+# repository root. Re-runnable: each run replaces the previous results.
+# Usage: bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,7 @@ for source in bench/*_bench.cc; do
 done
 
 cmake --preset release >/dev/null
-cmake --build --preset release --target "${benches[@]}"
+cmake --build --preset release --target "${benches[@]}" runtime_overhead_driver inlet-tcp-lines
 
 # Other processes skew the results; the report records the load they ran under.
 load_before=$(python3 -c 'import os; print("%.2f %.2f %.2f" % os.getloadavg())')
@@ -38,6 +40,20 @@ done
 
 rm -rf "$scratch"
 
+# A TCP client's lines to inlet-tcp-lines's piped stdout, default flags.
+echo "bench: delivery_latency.py" >&2
+.venv/bin/python bench/delivery_latency.py --binary build/release/examples/inlet-tcp-lines \
+  --out "$results/delivery.json" >/dev/null
+
+# Instructions per item, counted by callgrind: deterministic under load.
+echo "bench: callgrind_per_item.py" >&2
+.venv/bin/python bench/callgrind_per_item.py --binary build/release/bench/runtime_overhead_driver \
+  --out "$results/callgrind.json" >/dev/null
+
+# Bytewax's cost for the shapes of idle_sources_bench.
+echo "bench: bytewax_idle.py" >&2
+.venv/bin/python bench/bytewax_idle.py --out "$results/bytewax_idle.json"
+
 echo "bench: pathway_subject.py" >&2
 .venv/bin/python bench/pathway_subject.py --out "$results/pathway_subject.json" >/dev/null
 
@@ -56,4 +72,6 @@ cmake --install build/release --prefix "$results/sdk" >/dev/null
 python3 bench/report.py --build-dir build/release --load-before "$load_before" \
   --store-fs "$store_fs" --pathway "$results/pathway_subject.json" \
   --bytewax-results "$results/bytewax.json" \
-  --template-results "$results/template.json" --out BENCHMARKS.md "$results"/*_bench.json
+  --template-results "$results/template.json" --delivery-results "$results/delivery.json" \
+  --callgrind-results "$results/callgrind.json" \
+  --bytewax-idle-results "$results/bytewax_idle.json" --out BENCHMARKS.md "$results"/*_bench.json

@@ -9,14 +9,10 @@
 // scheduling, `NextAwake`, per-partition accounting, the epoch machinery.
 // bench/report.py divides their throughputs.
 
-#include <algorithm>
-#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -29,12 +25,14 @@
 #include "inlet/run_options.h"
 #include "inlet/source.h"
 #include "memory_input.h"
+#include "plain_loop.h"
 
 namespace {
 
 constexpr int kPartitions = 4;
 
 using inlet_bench::MemoryInput;
+using inlet_bench::PollPlainly;
 
 // Sized so one iteration through `inlet::Run` takes roughly 50-200 ms: small
 // batches cost a poll and a sink write per item, large ones mostly the copy.
@@ -44,56 +42,6 @@ int64_t ItemsPerPartition(int64_t batch) {
   if (batch <= 1) return int64_t{1} << 18;
   if (batch <= 64) return int64_t{1} << 23;
   return int64_t{1} << 24;
-}
-
-// Drains `sources` round-robin, as a cooperative loop must, into `sink`.
-absl::Status Drain(std::vector<std::unique_ptr<MemoryInput::Source>> sources,
-                   inlet::CountingSink<int64_t>& sink) {
-  std::vector<int64_t> batch;
-  while (!sources.empty()) {
-    for (size_t i = 0; i < sources.size();) {
-      absl::StatusOr<inlet::Poll> poll = sources[i]->NextBatch(batch);
-      if (!poll.ok()) return poll.status();
-      if (!batch.empty()) {
-        if (absl::Status written = sink.Write(batch); !written.ok()) return written;
-        batch.clear();
-      }
-      if (*poll == inlet::Poll::kEnd) {
-        sources[i]->Close();
-        sources.erase(sources.begin() + static_cast<std::ptrdiff_t>(i));
-      } else {
-        ++i;
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Builds every partition on the calling thread, gives partition i (in sorted
-// order) to thread i % workers as the runtime's balanced rule does, and
-// drains each thread's share on its own thread.
-absl::Status PollPlainly(MemoryInput& input, inlet::CountingSink<int64_t>& sink, int workers) {
-  absl::StatusOr<std::vector<std::string>> parts = input.ListParts();
-  if (!parts.ok()) return parts.status();
-  std::sort(parts->begin(), parts->end());
-  std::vector<std::vector<std::unique_ptr<MemoryInput::Source>>> shares(workers);
-  for (size_t i = 0; i < parts->size(); ++i) {
-    absl::StatusOr<std::unique_ptr<MemoryInput::Source>> source =
-        input.BuildPart("input", (*parts)[i], std::nullopt);
-    if (!source.ok()) return source.status();
-    shares[i % workers].push_back(*std::move(source));
-  }
-  std::vector<absl::Status> results(workers);
-  std::vector<std::thread> threads;
-  threads.reserve(workers);
-  for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] { results[w] = Drain(std::move(shares[w]), sink); });
-  }
-  for (std::thread& thread : threads) thread.join();
-  for (const absl::Status& result : results) {
-    if (!result.ok()) return result;
-  }
-  return absl::OkStatus();
 }
 
 void BM_Runtime(benchmark::State& state) {

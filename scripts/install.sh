@@ -9,7 +9,7 @@ debian_packages=(
   build-essential cmake ninja-build pkg-config git ccache
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libsqlite3-dev libbenchmark-dev libsimdjson-dev
-  python3-venv python3-dev
+  python3-venv python3-dev valgrind
 )
 
 missing=()
