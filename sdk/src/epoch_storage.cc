@@ -113,11 +113,18 @@ absl::Status EpochStorage::Commit(const std::string& step_id, const StoredEpoch&
   if (!status.ok()) return status;
   status = CommitInTransaction(step_id, epoch);
   if (status.ok()) status = Execute(commit_, "cannot commit");
+  if (status.ok()) return status;
+  const int rc = sqlite3_extended_errcode(db_) & 0xff;
+  if ((rc == SQLITE_FULL && status.code() == absl::StatusCode::kResourceExhausted) ||
+      (rc == SQLITE_IOERR && status.code() == absl::StatusCode::kUnavailable)) {
+    status = absl::Status(
+        status.code(), absl::StrCat(status.message(),
+                                    "; the epochs committed before are kept: free space (or raise "
+                                    "the file size limit) and run again to resume from the last"));
+  }
   // A failed COMMIT may leave the transaction open (SQLITE_BUSY) or have
   // rolled it back already (SQLITE_FULL, SQLITE_IOERR).
-  if (!status.ok() && sqlite3_get_autocommit(db_) == 0) {
-    (void)Execute(rollback_, "cannot roll back");
-  }
+  if (sqlite3_get_autocommit(db_) == 0) (void)Execute(rollback_, "cannot roll back");
   return status;
 }
 
