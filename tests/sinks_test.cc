@@ -1,5 +1,8 @@
 // The built-in sinks: JSON lines, callback, counting.
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -7,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -74,6 +79,121 @@ TEST(JsonLinesSinkTest, ConcurrentBatchesNeverInterleaveWithinALine) {
     EXPECT_EQ(value.find_first_not_of(value[0]), std::string::npos);
   }
   EXPECT_EQ(count, 4 * 20 * 50);
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// Opens `path`, restores `marker`, writes `items` and commits; returns the
+// marker (or the first error).
+absl::StatusOr<nlohmann::json> WriteEpoch(const std::string& path, const nlohmann::json& marker,
+                                          std::vector<int> items) {
+  auto sink = JsonLinesSink<int>::Open(path);
+  if (!sink.ok()) return sink.status();
+  if (absl::Status restored = (*sink)->Restore(marker); !restored.ok()) return restored;
+  if (absl::Status written = (*sink)->Write(items); !written.ok()) return written;
+  absl::StatusOr<nlohmann::json> flushed = (*sink)->Commit();
+  if (absl::Status closed = (*sink)->Close(); !closed.ok()) return closed;
+  return flushed;
+}
+
+TEST(JsonLinesSinkTest, TheMarkerNamesTheFileAndItsLength) {
+  const std::string path = ::testing::TempDir() + "/json_lines_sink_marker.jsonl";
+  std::filesystem::remove(path);
+  absl::StatusOr<nlohmann::json> marker = WriteEpoch(path, nullptr, {1, 2, 3});
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ((*marker)["file"], std::filesystem::absolute(path).lexically_normal().string());
+  EXPECT_EQ((*marker)["length"], 6);
+  EXPECT_EQ((*marker)["device"], static_cast<uint64_t>(st.st_dev));
+  EXPECT_EQ((*marker)["inode"], static_cast<uint64_t>(st.st_ino));
+  EXPECT_TRUE((*marker)["tail_hash"].is_number_unsigned());
+}
+
+TEST(JsonLinesSinkTest, RestoreTruncatesTheCommittedFileAndAppends) {
+  const std::string path = ::testing::TempDir() + "/json_lines_sink_resume.jsonl";
+  std::filesystem::remove(path);
+  absl::StatusOr<nlohmann::json> marker = WriteEpoch(path, nullptr, {1, 2});
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  {
+    std::ofstream uncommitted(path, std::ios::app);
+    uncommitted << "3\n";
+  }
+  ASSERT_TRUE(WriteEpoch(path, *marker, {3, 4}).ok());
+  EXPECT_EQ(ReadFile(path), "1\n2\n3\n4\n");
+}
+
+TEST(JsonLinesSinkTest, RestoreRefusesAnotherFileAndLeavesItIntact) {
+  const std::string path = ::testing::TempDir() + "/json_lines_sink_committed.jsonl";
+  const std::string notes = ::testing::TempDir() + "/json_lines_sink_notes.txt";
+  std::filesystem::remove(path);
+  absl::StatusOr<nlohmann::json> marker = WriteEpoch(path, nullptr, {1, 2});
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  WriteFile(notes, "notes that are not this sink's\n");
+  absl::StatusOr<nlohmann::json> resumed = WriteEpoch(notes, *marker, {3});
+  EXPECT_EQ(resumed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(resumed.status().message()),
+              ::testing::AllOf(
+                  ::testing::HasSubstr(notes),
+                  ::testing::HasSubstr(std::filesystem::absolute(path).lexically_normal().string()),
+                  ::testing::HasSubstr("start afresh")));
+  EXPECT_EQ(ReadFile(notes), "notes that are not this sink's\n");
+}
+
+TEST(JsonLinesSinkTest, RestoreAcceptsACopyOfTheCommittedFile) {
+  const std::string path = ::testing::TempDir() + "/json_lines_sink_original.jsonl";
+  const std::string copy = ::testing::TempDir() + "/json_lines_sink_copy.jsonl";
+  std::filesystem::remove(path);
+  absl::StatusOr<nlohmann::json> marker = WriteEpoch(path, nullptr, {1, 2});
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  WriteFile(copy, ReadFile(path) + "uncommitted\n");
+  ASSERT_TRUE(WriteEpoch(copy, *marker, {3}).ok());
+  EXPECT_EQ(ReadFile(copy), "1\n2\n3\n");
+}
+
+TEST(JsonLinesSinkTest, RestoreRefusesAFileChangedBeforeTheCommittedLength) {
+  const std::string path = ::testing::TempDir() + "/json_lines_sink_changed.jsonl";
+  std::filesystem::remove(path);
+  absl::StatusOr<nlohmann::json> marker = WriteEpoch(path, nullptr, {1, 2});
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  WriteFile(path, "7\n8\n");
+  absl::StatusOr<nlohmann::json> resumed = WriteEpoch(path, *marker, {3});
+  EXPECT_EQ(resumed.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadFile(path), "7\n8\n");
+}
+
+TEST(JsonLinesSinkTest, AFileOpenCreatedIsRemovedWhenNothingWasWritten) {
+  const std::string path = ::testing::TempDir() + "/json_lines_sink_unused.jsonl";
+  std::filesystem::remove(path);
+  {
+    auto sink = JsonLinesSink<int>::Open(path);
+    ASSERT_TRUE(sink.ok());
+    EXPECT_TRUE(std::filesystem::exists(path));
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  WriteFile(path, "kept\n");
+  {
+    auto sink = JsonLinesSink<int>::Open(path);
+    ASSERT_TRUE(sink.ok());
+  }
+  EXPECT_EQ(ReadFile(path), "kept\n");
+}
+
+TEST(JsonLinesSinkTest, DevNullIsAStreamWithoutMarker) {
+  absl::StatusOr<nlohmann::json> marker = WriteEpoch("/dev/null", nullptr, {1, 2});
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  EXPECT_TRUE(marker->is_null());
+}
+
+TEST(JsonLinesSinkTest, ADirectoryIsAnErrorNamingIt) {
+  auto sink = JsonLinesSink<int>::Open(::testing::TempDir());
+  EXPECT_FALSE(sink.ok());
+  EXPECT_THAT(std::string(sink.status().message()),
+              ::testing::HasSubstr(std::string(::testing::TempDir())));
 }
 
 TEST(CallbackSinkTest, ReceivesEveryBatchSerialized) {

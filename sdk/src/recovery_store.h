@@ -7,42 +7,35 @@
 // Old epochs are pruned so the file stays bounded.
 //
 // Threading: one object is used from one thread at a time.
+//
+// The parts: store_file (the file's checks and lock), store_identity (what
+// the file holds: another program's database, corruption, the schema
+// version), epoch_storage (epochs in the tables).
 
 #ifndef INLET_SRC_RECOVERY_STORE_H_
 #define INLET_SRC_RECOVERY_STORE_H_
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "nlohmann/json.hpp"
-
-struct sqlite3;
-struct sqlite3_stmt;
+#include "epoch_storage.h"
+#include "sqlite_handles.h"
+#include "store_file.h"
+#include "store_schema.h"
 
 namespace inlet::internal {
-
-// One complete epoch as stored.
-struct StoredEpoch {
-  int64_t epoch = 0;
-  // Partition name -> resume state, for every partition that has one.
-  std::map<std::string, nlohmann::json> states = {};
-  // What the sink returned from `Commit` at this epoch; null when none.
-  nlohmann::json sink_marker = nullptr;
-  int worker_count = 0;
-};
 
 class RecoveryStore {
  public:
   // The schema version this build writes and reads (SQLite's user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = store_schema::kVersion;
   // SQLite's application_id of an inlet recovery file: "inlt" in ASCII.
-  static constexpr uint32_t kApplicationId = 0x696E6C74;
+  static constexpr uint32_t kApplicationId = store_schema::kApplicationId;
 
   // Opens `path`, creating it when it does not exist; an existing empty file
   // is a fresh store too. Before anything is written, the file is checked
@@ -85,37 +78,16 @@ class RecoveryStore {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  RecoveryStore(std::filesystem::path path, sqlite3* db, int keep_epochs);
-
-  // Sets the connection up (WAL, synchronous=FULL), creates the tables in a
-  // blank file and prepares the statements.
-  absl::Status Initialize();
-  absl::Status CommitInTransaction(const std::string& step_id, const StoredEpoch& epoch);
-  absl::Status ReadLatest(const std::string& step_id, std::optional<StoredEpoch>& latest);
-  // Steps `statement` to its end and resets it.
-  absl::Status Execute(sqlite3_stmt* statement, const char* doing);
-  // `doing` and SQLite's message for the connection's last error.
-  absl::Status Error(const char* doing) const;
+  RecoveryStore(std::filesystem::path path, Connection db);
 
   std::filesystem::path path_;
   std::string name_;  // "recovery file <path>", the prefix of every message.
-  sqlite3* db_;
-  int keep_epochs_;
-  // An exclusive flock(2) on the file, held while the store is open, so two
-  // processes never interleave their epochs in one file.
-  int lock_fd_ = -1;
-  // Prepared once in `Open`, finalized before `db_` is closed.
-  sqlite3_stmt* begin_read_ = nullptr;
-  sqlite3_stmt* begin_write_ = nullptr;
-  sqlite3_stmt* commit_ = nullptr;
-  sqlite3_stmt* rollback_ = nullptr;
-  sqlite3_stmt* max_epoch_ = nullptr;
-  sqlite3_stmt* insert_epoch_ = nullptr;
-  sqlite3_stmt* insert_state_ = nullptr;
-  sqlite3_stmt* prune_states_ = nullptr;
-  sqlite3_stmt* prune_epochs_ = nullptr;
-  sqlite3_stmt* latest_epoch_ = nullptr;
-  sqlite3_stmt* latest_states_ = nullptr;
+  // Destroyed in reverse order: the statements, then the connection (whose
+  // close checkpoints the -wal into the file and deletes the -wal and
+  // -shm), then the lock.
+  StoreLock lock_;
+  Connection db_;
+  std::unique_ptr<EpochStorage> epochs_;
 };
 
 }  // namespace inlet::internal

@@ -1,18 +1,25 @@
 // `JsonLinesSink` writes every item as one line of JSON (JSON Lines), to
-// standard output or to a file. Items are converted with nlohmann::json, so
-// any type with a `to_json` overload works, as do strings, numbers, pairs,
-// tuples and containers; invalid UTF-8 in strings is replaced by U+FFFD.
+// standard output, to a file, or to a stream such as a FIFO or /dev/null.
+// Items are converted with nlohmann::json, so any type with a `to_json`
+// overload works, as do strings, numbers, pairs, tuples and containers;
+// invalid UTF-8 in strings is replaced by U+FFFD.
 // Thread-safe: batches from different workers never interleave within a line.
 //
 // Lines are written out as they arrive (`Flush`, when a worker goes idle
 // and at least every flush interval), so readers of a pipe or a followed file
-// see them promptly. The file sink is transactional: its `Commit` marker is
-// the file's length (made durable with fdatasync;
-// fsync off Linux), and `Restore` truncates
-// the file back to it, so with a recovery store the file receives every
-// item exactly once; lines after the last marker may be read before their
-// epoch commits and are removed on resume (read-uncommitted). On standard
-// output a resumed run repeats what followed the last epoch (at-least-once).
+// see them promptly. The file sink is transactional: its `Commit` marker
+// records the file and its length (made durable with fdatasync; fsync off
+// Linux), and `Restore` truncates the file back to that length, so with a
+// recovery store the file receives every item exactly once; lines after the
+// last marker may be read before their epoch commits and are removed on
+// resume (read-uncommitted). `Restore` refuses any file but the committed one
+// (or a copy of it restored from a backup): the marker holds the file's
+// device, inode and a hash of its last committed bytes, so a resume never
+// truncates another file. On standard output and streams, which cannot be
+// taken back, a resumed run repeats what followed the last epoch
+// (at-least-once); a stream is never truncated. The output must not be the
+// recovery file (or its -wal or -shm): `RunMain` checks that; a program that
+// opens both itself must keep them apart.
 
 #ifndef INLET_JSON_LINES_SINK_H_
 #define INLET_JSON_LINES_SINK_H_
@@ -40,8 +47,11 @@ class JsonLinesSink final : public Sink<T> {
   // Writes to standard output.
   JsonLinesSink() : writer_(std::make_unique<internal::JsonLinesWriter>()) {}
 
-  // Writes to `path`, creating it. Its old content is replaced, except the
-  // committed prefix `Restore` keeps. The error names the path.
+  // Writes to `path`: a file, created when missing, whose old content is
+  // replaced except the committed prefix `Restore` keeps; or a FIFO or a
+  // character device (see JsonLinesWriter::Open). A file created here is
+  // removed again when the run writes nothing to it (a run that failed to
+  // start). The error names the path.
   static absl::StatusOr<std::unique_ptr<JsonLinesSink>> Open(const std::filesystem::path& path) {
     absl::StatusOr<std::unique_ptr<internal::JsonLinesWriter>> writer =
         internal::JsonLinesWriter::Open(path);
@@ -57,20 +67,9 @@ class JsonLinesSink final : public Sink<T> {
     }
     return writer_->Append(lines);
   }
-  absl::Status Restore(const nlohmann::json& marker) override {
-    if (marker.is_null()) return absl::OkStatus();
-    if (!marker.is_number_integer()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("JsonLinesSink: stored marker ", marker.dump(), " is not a file length"));
-    }
-    return writer_->Restore(marker.get<int64_t>());
-  }
+  absl::Status Restore(const nlohmann::json& marker) override { return writer_->Restore(marker); }
   absl::Status Flush() override { return writer_->Flush(); }
-  absl::StatusOr<nlohmann::json> Commit() override {
-    absl::StatusOr<std::optional<int64_t>> length = writer_->Commit();
-    if (!length.ok()) return length.status();
-    return length->has_value() ? nlohmann::json(**length) : nlohmann::json();
-  }
+  absl::StatusOr<nlohmann::json> Commit() override { return writer_->Commit(); }
   absl::Status Close() override { return writer_->Close(); }
 
  private:

@@ -5,6 +5,7 @@
 #ifndef INLET_INTERNAL_MAIN_SESSION_H_
 #define INLET_INTERNAL_MAIN_SESSION_H_
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,6 +33,11 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv);
 // Prints `status` as "<program>: error: ..." and returns the exit status.
 int ReportMainError(const absl::Status& status, int exit_status);
 
+// INVALID_ARGUMENT naming both paths when --output is the recovery file or
+// one of SQLite's files beside it (-wal, -shm, -journal): the output would
+// overwrite the store and the store the output.
+absl::Status CheckOutputApartFromRecoveryFile(const MainConfig& config);
+
 // One run of RunMain: turns SIGINT/SIGTERM into an orderly stop, shows the
 // progress line and prints the summary.
 class MainSession {
@@ -55,6 +61,12 @@ class MainSession {
 template <class Input>
 int RunMainWithConfig(MainConfig config, Input& input) {
   using T = typename Input::Item;
+  if (absl::Status apart = CheckOutputApartFromRecoveryFile(config); !apart.ok()) {
+    return ReportMainError(apart, 2);
+  }
+  // A write past the file size limit (ulimit -f) fails with EFBIG, an error
+  // naming the file, instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   std::unique_ptr<Sink<T>> sink;
   if (config.output == "-") {
     sink = std::make_unique<JsonLinesSink<T>>();

@@ -374,12 +374,12 @@ class InputConformance : public ::testing::Test {
     std::_Exit(report.ok() ? 0 : 1);
   }
 
-  // The number of lines in the first `marker` bytes of `path` (a
-  // `JsonLinesSink` marker is the committed length).
+  // The number of lines in the committed part of `path`: its first
+  // `marker["length"]` bytes (a `JsonLinesSink` file marker).
   static int64_t CommittedLines(const std::filesystem::path& path, const nlohmann::json& marker) {
-    if (!marker.is_number_integer()) return 0;
+    if (!marker.is_object() || !marker.contains("length")) return 0;
     std::ifstream file(path, std::ios::binary);
-    std::string committed(static_cast<size_t>(marker.get<int64_t>()), '\0');
+    std::string committed(static_cast<size_t>(marker["length"].get<int64_t>()), '\0');
     file.read(committed.data(), static_cast<std::streamsize>(committed.size()));
     return std::count(committed.begin(), committed.end(), '\n');
   }
