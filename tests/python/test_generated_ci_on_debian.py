@@ -156,7 +156,7 @@ def debian_root():
     finally:
         for point in sorted(mounts_under(root), reverse=True):
             subprocess.run(["umount", point], check=False)
-    remove_root(root)  # Only when the test passed: a failed root stays for a look.
+        remove_root(root)  # The failure message holds the step's output.
 
 
 def test_the_linux_ci_job_passes_as_written_on_a_fresh_debian(debian_root, tmp_path):
