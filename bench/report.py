@@ -565,38 +565,48 @@ TARGET_TEMPLATE_SECONDS = 60.0
 def template_section(path):
     """The lines of the template section, from bench/template_bench.py's JSON."""
     data = json.loads(pathlib.Path(path).read_text())
+    context = data["context"]
     runs = data["runs"]
+    for run in runs:
+        run.setdefault("path", "installed")  # Results from before the FetchContent path.
     phases = list(runs[0]["phases"])
     lines = [
         "",
         "## Template (`bench/template_bench.py`)",
         "",
         "From `cookiecutter --no-input` to a green `ctest --preset dev` in the generated "
-        "repository, with",
-        "the SDK installed (found by `find_package`, FetchContent disconnected): generate, "
-        "configure, build",
-        "(the connector, its program and its tests, Debug) and run every test, conformance suite "
-        "included.",
-        f"Each input kind {data['context']['repetitions']} times, each time in a fresh "
-        "directory; medians, wall clock.",
+        "repository: generate,",
+        "configure, build (the connector, its program and its tests, Debug) and run every test, "
+        "conformance",
+        "suite included, by the two ways a repository gets the SDK. **installed**: found by "
+        "`find_package`",
+        "(FetchContent disconnected). **fetchcontent**: nothing installed, so CMake clones the "
+        "SDK's tag",
+        "(from a bare repository of this checkout, a `file://` URL) and builds it with the "
+        "connector, no ccache:",
+        "a user's first build. The 60 s target is for the installed path.",
+        f"Each path and input kind {context['repetitions']} times, each time in a fresh "
+        "directory; medians, wall clock"
+        + (f"; load average {context['load_before']:.1f} before, {context['load_after']:.1f} "
+           f"after on {context['cores']} cores." if "load_before" in context else "."),
         "",
-        "| input kind | " + " | ".join(f"{p} (s)" for p in phases) +
+        "| path | input kind | " + " | ".join(f"{p} (s)" for p in phases) +
         " | total (s) | total / 60 s target |",
-        "|---|" + "---:|" * (len(phases) + 2),
+        "|---|---|" + "---:|" * (len(phases) + 2),
     ]
     targets = []
-    for kind in dict.fromkeys(run["kind"] for run in runs):
-        mine = [run for run in runs if run["kind"] == kind]
+    for path_name, kind in dict.fromkeys((run["path"], run["kind"]) for run in runs):
+        mine = [run for run in runs if (run["path"], run["kind"]) == (path_name, kind)]
         cells = [statistics.median(run["phases"][p] for run in mine) for p in phases]
         total = statistics.median(run["total"] for run in mine)
-        lines.append(f"| {kind} | " + " | ".join(f"{c:.1f}" for c in cells) +
+        lines.append(f"| {path_name} | {kind} | " + " | ".join(f"{c:.1f}" for c in cells) +
                      f" | {total:.1f} | {total / TARGET_TEMPLATE_SECONDS:.2f} |")
-        targets.append(f"| template, {kind}: cookiecutter to green ctest < "
-                       f"{TARGET_TEMPLATE_SECONDS:g} s | {total:.1f} s | "
-                       f"{yes_no(total < TARGET_TEMPLATE_SECONDS)} |")
+        if path_name == "installed":
+            targets.append(f"| template, {kind}: cookiecutter to green ctest < "
+                           f"{TARGET_TEMPLATE_SECONDS:g} s | {total:.1f} s | "
+                           f"{yes_no(total < TARGET_TEMPLATE_SECONDS)} |")
     lines += ["", "| target | measured | met |", "|---|---|---|", *targets]
     return lines
-
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debian_packages=(
-  build-essential cmake ninja-build pkg-config git ccache
+  build-essential cmake ninja-build pkg-config git ccache debootstrap
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libsqlite3-dev libbenchmark-dev libsimdjson-dev
   python3-venv python3-dev valgrind

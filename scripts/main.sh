@@ -16,7 +16,8 @@ cmake --install build/dev --prefix "$main/sdk" >/dev/null
 
 echo "main: generate $main/my-connector from the template (default answers)" >&2
 rm -rf "$main/my-connector"
-.venv/bin/cookiecutter --no-input . --output-dir "$main" >/dev/null
+# The SDK is the one installed above; the URL only names where it comes from.
+.venv/bin/cookiecutter --no-input . --output-dir "$main" inlet_git_url="file://$PWD" >/dev/null
 
 echo "main: build my-connector against the installed SDK" >&2
 cd "$main/my-connector"

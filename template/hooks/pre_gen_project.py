@@ -8,6 +8,7 @@ on disk.
 
 import json
 import keyword
+import pathlib
 import re
 import sys
 
@@ -53,6 +54,17 @@ def check_cpp_name(errors: list, key: str, name: str, what: str) -> None:
     elif reserved_identifier(name):
         errors.append(f"{key} {name!r}: {what} contains '__' or starts with '_' and a capital, "
                       f"which C++ reserves")
+
+
+def check_inlet_git_url(errors: list, answers: dict) -> None:
+    """Its default is the template's own repository (template/inlet_sdk_source.py),
+    empty when the template came from a local tree without an `origin` remote."""
+    if not answers["inlet_git_url"].strip():
+        where = answers.get("_repo_dir")
+        source = f"the template's tree {str(pathlib.Path(where).parent)!r}" if where else "the template"
+        errors.append(f"inlet_git_url '': {source} has no git 'origin' remote to fetch the SDK "
+                      f"from; answer inlet_git_url with the SDK's git URL (e.g. "
+                      f"inlet_git_url=https://github.com/ORG/inlet.git)")
 
 
 def validate(answers: dict) -> list:
@@ -111,6 +123,8 @@ def validate(answers: dict) -> list:
         if not SEMVER.fullmatch(answers[key]):
             errors.append(f"{key} {answers[key]!r}: write a version as MAJOR.MINOR.PATCH "
                           f"(e.g. '0.1.0')")
+
+    check_inlet_git_url(errors, answers)
 
     if answers["python_package"] == "yes" and PACKAGE.fullmatch(package):
         if keyword.iskeyword(package) or keyword.issoftkeyword(package):

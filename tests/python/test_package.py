@@ -1,10 +1,12 @@
 """The SDK installs as a CMake package and a pkg-config module that a separate
 project can build against."""
 
+import fnmatch
 import os
 import pathlib
 import re
 import subprocess
+import tarfile
 import textwrap
 
 import pytest
@@ -180,3 +182,33 @@ def test_find_package_rejects_an_unknown_component(prefix: pathlib.Path, tmp_pat
                                  f"-DCMAKE_PREFIX_PATH={prefix}"], capture_output=True, text=True)
     assert configured.returncode != 0
     assert "no_such_part" in configured.stdout + configured.stderr
+
+
+def test_cpack_packages_hold_the_install_tree(dev_build: pathlib.Path, tmp_path: pathlib.Path):
+    """The release's packages: a tarball and a Debian package of what
+    `cmake --install` installs (libraries, headers, CMake config, pkg-config)."""
+    made = subprocess.run(["cpack", "--config", str(dev_build / "CPackConfig.cmake"),
+                           "-B", str(tmp_path)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    wanted = ["include/inlet/run.h", "include/inlet/testing/conformance.h",
+              "lib*/libinlet.a", "lib*/libinlet_main.a", "lib*/libinlet_testing.a",
+              "lib*/cmake/inlet/inletConfig.cmake", "lib*/cmake/inlet/inletConfigVersion.cmake",
+              "lib*/pkgconfig/inlet.pc"]
+
+    (tarball,) = tmp_path.glob("inlet-sdk-0.1.0-*.tar.gz")
+    with tarfile.open(tarball) as archive:
+        names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
+    for pattern in wanted:
+        assert fnmatch.filter(names, pattern), (pattern, names)
+    assert not fnmatch.filter(names, "*test*.cc") and not fnmatch.filter(names, "bin/*"), names
+
+    (deb,) = tmp_path.glob("inlet-sdk_0.1.0_*.deb")
+    listing = subprocess.run(["dpkg-deb", "--contents", str(deb)], check=True,
+                             capture_output=True, text=True).stdout
+    paths = [line.split()[-1].removeprefix("./usr/") for line in listing.splitlines()]
+    for pattern in wanted:
+        assert fnmatch.filter(paths, pattern), (pattern, paths)
+    fields = subprocess.run(["dpkg-deb", "--field", str(deb), "Package", "Version", "Depends"],
+                            check=True, capture_output=True, text=True).stdout
+    assert "Package: inlet-sdk" in fields and "Version: 0.1.0" in fields, fields
+    assert "libabsl-dev" in fields and "libsqlite3-dev" in fields, fields

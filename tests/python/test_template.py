@@ -45,6 +45,8 @@ def _run(command, cwd, timeout=900, env=None) -> subprocess.CompletedProcess:
 def bake(output_dir: pathlib.Path, template=ROOT, **answers) -> subprocess.CompletedProcess:
     """`cookiecutter --no-input <template> key=value...` into `output_dir`, with
     cookiecutter's clones and replay files kept beside it, not in the home."""
+    if template == ROOT:  # A local tree may have no origin to derive the SDK's URL from.
+        answers = {"inlet_git_url": f"file://{ROOT}", **answers}
     output_dir.mkdir(parents=True, exist_ok=True)
     config = output_dir.parent / f"{output_dir.name}-cookiecutter.yaml"
     config.write_text(f"cookiecutters_dir: {output_dir.parent / (output_dir.name + '-clones')}\n"

@@ -25,8 +25,8 @@ class JsonLinesWriter {
   // Writes to standard output.
   JsonLinesWriter();
   // Opens `path`: a regular file, created when missing, whose old content is
-  // dropped at the first `Append`, `Flush` or `Commit`
-  // unless `Restore` keeps a committed prefix of it; or a FIFO or character device (/dev/null), a
+  // dropped at the first `Append`, `Flush` or `Commit` unless `Restore` keeps
+  // a committed prefix of it; or a FIFO or character device (/dev/null), a
   // stream that is never truncated. Opening a FIFO waits for its reader, as
   // a shell's redirection does. Any other kind of file is an error naming
   // the path.
