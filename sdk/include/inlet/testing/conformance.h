@@ -365,7 +365,10 @@ class InputConformance : public ::testing::Test {
                      [&] {
                        stall_when_mid_stream();
                        if (items.load() > 0) committed_items = true;
-                     }});
+                     },
+                 // A source that handed out everything before the first
+                 // epoch closed is killed after its final commit instead.
+                 .before_close = stall_when_mid_stream});
     absl::StatusOr<RunReport> report = inlet::Run(*input, sink,
                                                   {.step_id = kStep,
                                                    .workers = workers,

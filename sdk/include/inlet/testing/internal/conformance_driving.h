@@ -43,6 +43,7 @@ class ObservedSink final : public Sink<T> {
     std::function<void(const nlohmann::json& marker)> on_restore = nullptr;
     std::function<void(size_t items)> after_write = nullptr;
     std::function<void()> before_commit = nullptr;
+    std::function<void()> before_close = nullptr;
   };
 
   ObservedSink(Sink<T>& inner, Hooks hooks) : inner_(inner), hooks_(std::move(hooks)) {}
@@ -61,7 +62,10 @@ class ObservedSink final : public Sink<T> {
     if (hooks_.before_commit) hooks_.before_commit();
     return inner_.Commit();
   }
-  absl::Status Close() override { return inner_.Close(); }
+  absl::Status Close() override {
+    if (hooks_.before_close) hooks_.before_close();
+    return inner_.Close();
+  }
 
  private:
   Sink<T>& inner_;
