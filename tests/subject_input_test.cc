@@ -328,22 +328,22 @@ TEST(SubjectInputTest, InvalidOptionsFailListParts) {
 
 TEST(SubjectInputTest, OptionsValidateNamesTheSubjectTheFieldAndTheValue) {
   EXPECT_TRUE(inlet::SubjectOptions{}.Validate().ok());
-  EXPECT_EQ(
-      inlet::SubjectOptions{.max_backlog = 0, .name = "orders"}.Validate(),
-      absl::InvalidArgumentError(R"(subject "orders": max_backlog must be at least 1, got 0)"));
-  EXPECT_EQ(
-      inlet::SubjectOptions{.autocommit_duration = absl::Seconds(-1), .name = "orders"}.Validate(),
-      absl::InvalidArgumentError(
-          R"(subject "orders": autocommit_duration must not be negative, got -1s)"));
-  EXPECT_EQ(inlet::SubjectOptions{.name = ""}.Validate(),
+  const inlet::SubjectOptions no_room{.max_backlog = 0, .name = "orders"};
+  EXPECT_EQ(no_room.Validate(), absl::InvalidArgumentError(
+                                    R"(subject "orders": max_backlog must be at least 1, got 0)"));
+  const inlet::SubjectOptions backwards{.autocommit_duration = absl::Seconds(-1), .name = "orders"};
+  EXPECT_EQ(backwards.Validate(),
+            absl::InvalidArgumentError(
+                R"(subject "orders": autocommit_duration must not be negative, got -1s)"));
+  const inlet::SubjectOptions nameless{.name = ""};
+  EXPECT_EQ(nameless.Validate(),
             absl::InvalidArgumentError("SubjectOptions.name must not be empty"));
-  EXPECT_EQ(
-      inlet::SubjectOptions{
-          .format = inlet::MessageFormat::kRaw, .schema = {{.name = "a"}}, .name = "lines"}
-          .Validate(),
-      absl::InvalidArgumentError(
-          R"(subject "lines": a schema applies only to the JSON format; the raw and bytes )"
-          "formats have no fields"));
+  const inlet::SubjectOptions raw_with_schema{
+      .format = inlet::MessageFormat::kRaw, .schema = {{.name = "a"}}, .name = "lines"};
+  EXPECT_EQ(raw_with_schema.Validate(),
+            absl::InvalidArgumentError(
+                R"(subject "lines": a schema applies only to the JSON format; the raw and bytes )"
+                "formats have no fields"));
   // The run refuses them before building anything.
   bool built = false;
   inlet::SubjectInput input(
