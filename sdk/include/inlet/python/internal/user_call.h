@@ -53,7 +53,9 @@ using ::inlet::internal::Place;
 // `status` is not OK.
 [[noreturn]] inline void RaiseConnectorError(const Place& place, std::string_view method,
                                              const absl::Status& status) {
-  RaiseConnectorError(place.Name(method, status).message(), place, method, status);
+  const absl::Status named = place.Name(method, status);
+  const absl::string_view text = named.message();
+  RaiseConnectorError(std::string_view(text.data(), text.size()), place, method, status);
 }
 
 // Runs `call` with the GIL released and returns its result as a status: a
