@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inlet/callback_sink.h"
+#include "inlet/counting_sink.h"
 #include "inlet/run.h"
 #include "inlet/testing/testing.h"
 #include "test_support.h"
@@ -364,6 +365,40 @@ TEST(SubjectInputTest, InvalidOptionsFailListParts) {
               HasSubstr(R"(subject "blobs": a schema applies only to the JSON format)"));
   inlet::SubjectInput no_room(Make([](FunctionSubject&) {}), {.max_backlog = 0});
   EXPECT_THAT(no_room.ListParts().status().message(), HasSubstr("max_backlog must be at least 1"));
+}
+
+TEST(SubjectInputTest, OptionsValidateNamesTheSubjectTheFieldAndTheValue) {
+  EXPECT_TRUE(inlet::SubjectOptions{}.Validate().ok());
+  const inlet::SubjectOptions no_room{.max_backlog = 0, .name = "orders"};
+  EXPECT_EQ(no_room.Validate(), absl::InvalidArgumentError(
+                                    R"(subject "orders": max_backlog must be at least 1, got 0)"));
+  const inlet::SubjectOptions backwards{.autocommit_duration = absl::Seconds(-1), .name = "orders"};
+  EXPECT_EQ(backwards.Validate(),
+            absl::InvalidArgumentError(
+                R"(subject "orders": autocommit_duration must not be negative, got -1s)"));
+  const inlet::SubjectOptions nameless{.name = ""};
+  EXPECT_EQ(nameless.Validate(),
+            absl::InvalidArgumentError("SubjectOptions.name must not be empty"));
+  const inlet::SubjectOptions raw_with_schema{
+      .format = inlet::MessageFormat::kRaw, .schema = {{.name = "a"}}, .name = "lines"};
+  EXPECT_EQ(raw_with_schema.Validate(),
+            absl::InvalidArgumentError(
+                R"(subject "lines": a schema applies only to the JSON format; the raw and bytes )"
+                "formats have no fields"));
+  // The run refuses them before building anything.
+  bool built = false;
+  inlet::SubjectInput input(
+      [&] {
+        built = true;
+        return std::make_unique<FunctionSubject>([](FunctionSubject&) {});
+      },
+      {.max_backlog = 0});
+  inlet::CountingSink<inlet::Message> sink;
+  EXPECT_EQ(
+      inlet::Run(input, sink).status(),
+      absl::InvalidArgumentError(
+          R"(step "input": ListParts: subject "subject": max_backlog must be at least 1, got 0)"));
+  EXPECT_FALSE(built);
 }
 
 TEST(SubjectInputTest, PartitionedSubjectsKeepOrderWithinEachPartition) {

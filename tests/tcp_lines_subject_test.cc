@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "connectors/unique_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -240,21 +241,26 @@ TEST(TcpLinesSubjectTest, OverLongLinesAreDroppedWithAWarningAndTheConnectionGoe
   SendAll(client, std::string(200000, 'z'));  // Dropped long before its end arrives.
   SendAll(client, "zzz\nafter\n");
   const std::vector<std::string> lines = run.WaitForLines(3);
-  const std::string warnings = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(lines, ElementsAre("short", "12345678", "after"));
-  EXPECT_THAT(warnings,
-              HasSubstr(absl::StrCat("inlet: listen on ", address, ": client 127.0.0.1:")));
-  // One warning a read: the two lines may come in one read or in two.
+  absl::StatusOr<inlet::RunReport> report = run.Stop();
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "") << "the library never prints";
+  ASSERT_TRUE(report.ok()) << report.status();
+  // The warnings reach the run's report, named after the subject; one
+  // warning a read: the two lines may come in one read or in two.
+  ASSERT_FALSE(report->warnings.empty());
   int dropped = 0;
-  for (size_t at = warnings.find("dropped "); at != std::string::npos;
-       at = warnings.find("dropped ", at + 1)) {
-    const size_t count_end = warnings.find(' ', at + 8);
-    dropped += std::stoi(warnings.substr(at + 8, count_end - at - 8));
-    EXPECT_THAT(warnings.substr(count_end), ::testing::StartsWith(" line"));
+  for (const std::string& warning : report->warnings) {
+    const std::string prefix =
+        absl::StrCat("subject \"tcp\": Run: listen on ", address, ": client 127.0.0.1:");
+    EXPECT_THAT(warning, ::testing::StartsWith(prefix));
+    const size_t at = warning.find(": dropped ");
+    ASSERT_NE(at, std::string::npos) << warning;
+    const size_t count_end = warning.find(' ', at + 10);
+    dropped += std::stoi(warning.substr(at + 10, count_end - at - 10));
+    EXPECT_THAT(warning.substr(count_end), ::testing::StartsWith(" line"));
+    EXPECT_THAT(warning, ::testing::EndsWith("longer than 8 bytes"));
   }
-  EXPECT_THAT(warnings, HasSubstr("longer than 8 bytes"));
-  EXPECT_EQ(dropped, 2) << warnings;
-  EXPECT_TRUE(run.Stop().ok());
+  EXPECT_EQ(dropped, 2) << absl::StrJoin(report->warnings, "\n");
 }
 
 TEST(TcpLinesSubjectTest, InvalidUtf8IsReportedWithTheMessageNumber) {

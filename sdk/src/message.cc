@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "inlet/internal/guarded_call.h"
 
 namespace inlet {
 
@@ -15,10 +16,10 @@ void to_json(nlohmann::json& json, const Message& message) {
 }
 
 std::string MessageError::ToString() const {
-  std::string text = absl::StrCat("subject \"", subject, "\": message ", message_number, ": ");
+  std::string text = absl::StrCat("message ", message_number, ": ");
   if (!field.empty()) absl::StrAppend(&text, "field \"", field, "\": ");
   absl::StrAppend(&text, "expected ", expected, ", got ", got);
-  return text;
+  return internal::Place::Subject(subject).Prefix("", text);
 }
 
 }  // namespace inlet

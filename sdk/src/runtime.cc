@@ -18,7 +18,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <exception>
 #include <map>
 #include <memory>
@@ -26,6 +25,8 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -37,47 +38,17 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "inlet/internal/erased_input.h"
+#include "inlet/internal/guarded_call.h"
 #include "inlet/run_options.h"
 #include "partition_assignment.h"
 #include "recovery_store.h"
 #include "wake_target.h"
+#include "warning_route.h"
 
 namespace inlet::internal {
 namespace {
 
 constexpr absl::Duration kEmptyBatchCooldown = absl::Milliseconds(1);
-
-// Runs one user method; an exception becomes a status. Either way an error
-// message is prefixed with where it happened: `step "s" partition "p": Method`.
-template <class F>
-auto Guarded(const std::string& where, absl::string_view method, F&& call) -> decltype(call()) {
-  using Result = decltype(call());
-  auto with_context = [&](absl::StatusCode code, absl::string_view message) -> Result {
-    return absl::Status(code, absl::StrCat(where, ": ", method, ": ", message));
-  };
-  try {
-    Result result = call();
-    if constexpr (std::is_same_v<Result, absl::Status>) {
-      if (!result.ok()) return with_context(result.code(), result.message());
-    } else {
-      if (!result.ok()) return with_context(result.status().code(), result.status().message());
-    }
-    return result;
-  } catch (const std::exception& e) {
-    return with_context(absl::StatusCode::kUnknown, absl::StrCat("exception: ", e.what()));
-  } catch (...) {
-    return with_context(absl::StatusCode::kUnknown, "exception of unknown type");
-  }
-}
-
-// Runs a user method that returns no status, turning an exception into one.
-template <class F>
-absl::Status GuardedVoid(const std::string& where, absl::string_view method, F&& call) {
-  return Guarded(where, method, [&]() -> absl::Status {
-    call();
-    return absl::OkStatus();
-  });
-}
 
 std::chrono::system_clock::time_point ToChrono(absl::Time t) {
   if (t == absl::InfiniteFuture()) return std::chrono::system_clock::time_point::max();
@@ -88,7 +59,7 @@ std::chrono::system_clock::time_point ToChrono(absl::Time t) {
 // different workers never share a cache line.
 struct alignas(64) Slot {
   std::string name = {};
-  std::string label = {};  // `step "s" partition "p"` or `step "s" worker 3`.
+  Place place = {};
   std::unique_ptr<ErasedSource> source = nullptr;
   std::shared_ptr<PartitionWake> wake = nullptr;
   absl::Time due = {};
@@ -105,15 +76,15 @@ struct alignas(64) Slot {
 
 // The guarded calls the runtime makes in more than one place.
 absl::StatusOr<std::optional<nlohmann::json>> SnapshotOf(Slot& slot) {
-  return Guarded(slot.label, "Snapshot", [&]() -> absl::StatusOr<std::optional<nlohmann::json>> {
-    return slot.source->Snapshot();
-  });
+  return GuardedCall(slot.place, "Snapshot", [&] { return slot.source->Snapshot(); });
 }
 
 absl::StatusOr<std::optional<absl::Time>> NextAwakeOf(Slot& slot) {
-  return Guarded(slot.label, "NextAwake", [&]() -> absl::StatusOr<std::optional<absl::Time>> {
-    return slot.source->NextAwake();
-  });
+  return GuardedCall(slot.place, "NextAwake", [&] { return slot.source->NextAwake(); });
+}
+
+absl::Status CloseOf(Slot& slot) {
+  return GuardedCall(slot.place, "Close", [&] { slot.source->Close(); }).status();
 }
 
 // Appends the final states of partitions that ended since they were last
@@ -145,10 +116,14 @@ void Bind(Slot& slot, Worker& worker) {
   slot.source->Bind(slot.wake);
 }
 
-class Runtime {
+class Runtime final : public WarningReceiver {
  public:
   Runtime(ErasedSink& sink, const RunOptions& options)
-      : sink_(sink), options_(options), step_(absl::StrCat("step \"", options.step_id, "\"")) {}
+      : sink_(sink), options_(options), step_(Place::Step(options.step_id)) {}
+  // Sources are destroyed first: a subject's thread may still warn.
+  ~Runtime() { slots_.clear(); }
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
 
   absl::StatusOr<RunReport> Run(ErasedInput& input);
 
@@ -171,7 +146,9 @@ class Runtime {
   // Wakes every worker (an epoch request, an error).
   void NotifyWorkers();
   void Fail(absl::Status status);
-  void Warn(std::string message);
+  void ReceiveWarning(std::string message) override;
+  // Starts the worker threads; an error when the system refuses one.
+  absl::Status StartWorkers(std::vector<std::thread>& threads);
   bool failed() const { return failed_.load(std::memory_order_acquire); }
 
   // Coordinator side. Called with `mu_` held.
@@ -180,7 +157,7 @@ class Runtime {
 
   ErasedSink& sink_;
   const RunOptions& options_;
-  const std::string step_;
+  const Place step_;
   absl::Time start_;
   std::vector<std::vector<Slot>> slots_;  // Per worker; touched only by it.
   std::vector<Worker> workers_;
@@ -203,6 +180,11 @@ class Runtime {
   std::map<std::string, nlohmann::json> pending_states_;
   RunReport report_;
   std::unique_ptr<RecoveryStore> store_;
+
+  // Serializes `on_warning` and guards `warnings_`. Apart from `mu_`: a
+  // sink's `Flush` may warn while the coordinator holds `mu_`.
+  std::mutex warnings_mu_;
+  std::vector<std::string> warnings_;
 };
 
 absl::Status Runtime::Recover() {
@@ -225,53 +207,52 @@ absl::Status Runtime::Recover() {
       marker = std::move(stored.sink_marker);
     }
   }
-  return Guarded(step_, "sink Restore", [&] { return sink_.Restore(marker); });
+  return GuardedCall(step_, "sink Restore", [&] { return sink_.Restore(marker); });
 }
 
 absl::Status Runtime::Build(ErasedInput& input) {
   const int workers = options_.workers;
-  if (!input.partitioned()) {
-    for (int w = 0; w < workers; ++w) {
-      Slot slot{.name = absl::StrCat("worker-", w), .label = absl::StrCat(step_, " worker ", w)};
-      absl::StatusOr<std::unique_ptr<ErasedSource>> source = Guarded(
-          slot.label, "Build", [&] { return input.BuildWorker(options_.step_id, w, workers); });
-      if (!source.ok()) return source.status();
-      slot.source = *std::move(source);
-      Bind(slot, workers_[w]);
-      slots_[w].push_back(std::move(slot));
-      counters_[w].live.fetch_add(1, std::memory_order_relaxed);
-    }
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<std::string>> parts =
-      Guarded(step_, "ListParts", [&] { return input.ListParts(); });
+  absl::StatusOr<std::vector<PlannedPart>> parts =
+      GuardedCall(step_, "ListParts", [&] { return input.ListParts(options_.step_id, workers); });
   if (!parts.ok()) return parts.status();
-  if (std::optional<std::string> duplicate = FindDuplicate(*parts)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(step_, ": ListParts: partition \"", *duplicate, "\" is listed twice"));
+  std::map<std::string_view, const PlannedPart*> by_name;
+  std::vector<std::string> unpinned;
+  for (const PlannedPart& part : *parts) {
+    if (!by_name.emplace(part.name, &part).second) {
+      return absl::InvalidArgumentError(
+          step_.Prefix("ListParts", absl::StrCat("partition \"", part.name, "\" is listed twice")));
+    }
+    if (!part.worker.has_value()) unpinned.push_back(part.name);
   }
   for (const auto& [name, state] : report_.snapshots) {
-    if (std::find(parts->begin(), parts->end(), name) == parts->end()) {
-      Warn(absl::StrCat(step_, ": partition \"", name,
-                        "\" has a stored state but ListParts no longer returns it; its state is "
-                        "kept for a later run"));
+    if (!by_name.contains(name)) {
+      ReceiveWarning(step_.Prefix(
+          "", absl::StrCat("partition \"", name,
+                           "\" has a stored state but ListParts no longer returns it; its state "
+                           "is kept for a later run")));
     }
   }
   // In one process every worker reaches every partition.
   absl::StatusOr<std::vector<std::vector<std::string>>> owned =
-      AssignPartitions(std::vector<std::vector<std::string>>(workers, *parts));
+      AssignPartitions(std::vector<std::vector<std::string>>(workers, unpinned));
   if (!owned.ok()) return owned.status();
+  std::vector<std::vector<const PlannedPart*>> plan(workers);
+  for (const PlannedPart& part : *parts) {
+    if (part.worker.has_value()) plan[*part.worker].push_back(&part);
+  }
   for (int w = 0; w < workers; ++w) {
-    for (const std::string& part : (*owned)[w]) {
-      Slot slot{.name = part, .label = absl::StrCat(step_, " partition \"", part, "\"")};
-      auto stored = report_.snapshots.find(part);
+    for (const std::string& name : (*owned)[w]) plan[w].push_back(by_name.at(name));
+  }
+  for (int w = 0; w < workers; ++w) {
+    for (const PlannedPart* part : plan[w]) {
+      auto stored = report_.snapshots.find(part->name);
       std::optional<nlohmann::json> resume;
       if (stored != report_.snapshots.end()) resume = stored->second;
-      absl::StatusOr<std::unique_ptr<ErasedSource>> source = Guarded(slot.label, "BuildPart", [&] {
-        return input.BuildPart(options_.step_id, part, std::move(resume));
-      });
+      absl::StatusOr<std::unique_ptr<ErasedSource>> source = GuardedCall(
+          part->place, part->build_method,
+          [&] { return input.BuildPart(options_.step_id, *part, workers, std::move(resume)); });
       if (!source.ok()) return source.status();
-      slot.source = *std::move(source);
+      Slot slot{.name = part->name, .place = part->place, .source = *std::move(source)};
       Bind(slot, workers_[w]);
       slots_[w].push_back(std::move(slot));
       counters_[w].live.fetch_add(1, std::memory_order_relaxed);
@@ -295,7 +276,7 @@ void Runtime::NotifyWorkers() {
 }
 
 bool Runtime::FlushFor(Worker& worker, absl::Time now) {
-  absl::Status flushed = Guarded(step_, "sink Flush", [&] { return sink_.Flush(); });
+  absl::Status flushed = GuardedCall(step_, "sink Flush", [&] { return sink_.Flush(); });
   worker.unflushed = false;
   worker.last_flush = now;
   if (!flushed.ok()) {
@@ -305,23 +286,25 @@ bool Runtime::FlushFor(Worker& worker, absl::Time now) {
   return true;
 }
 
-void Runtime::Warn(std::string message) {
-  std::fprintf(stderr, "inlet: warning: %s\n", message.c_str());
-  std::lock_guard<std::mutex> lock(mu_);
-  report_.warnings.push_back(std::move(message));
+void Runtime::ReceiveWarning(std::string message) {
+  std::lock_guard<std::mutex> lock(warnings_mu_);
+  if (options_.on_warning) options_.on_warning(message);
+  warnings_.push_back(std::move(message));
 }
 
 bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, absl::Time& now) {
   const absl::Time started = now;
   absl::StatusOr<Poll> poll =
-      Guarded(slot.label, "NextBatch", [&] { return slot.source->NextBatch(); });
+      GuardedCall(slot.place, "NextBatch", [&] { return slot.source->NextBatch(); });
   const absl::Time finished = absl::Now();
   now = finished;
   if (finished - started > options_.slow_poll_threshold && !slot.warned_slow) {
     slot.warned_slow = true;
-    Warn(absl::StrCat(slot.label, ": NextBatch took ", absl::FormatDuration(finished - started),
-                      " (slow-poll threshold ", absl::FormatDuration(options_.slow_poll_threshold),
-                      "); a source must never block: return an empty batch and use NextAwake"));
+    ReceiveWarning(slot.place.Prefix(
+        "",
+        absl::StrCat("NextBatch took ", absl::FormatDuration(finished - started),
+                     " (slow-poll threshold ", absl::FormatDuration(options_.slow_poll_threshold),
+                     "); a source must never block: return an empty batch and use NextAwake")));
   }
   if (!poll.ok()) {
     Fail(poll.status());
@@ -330,7 +313,7 @@ bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, abs
   const size_t count = slot.source->buffered();
   if (count > 0) {
     absl::Status written =
-        Guarded(slot.label, "sink Write", [&] { return slot.source->WriteBuffered(); });
+        GuardedCall(slot.place, "sink Write", [&] { return sink_.Write(*slot.source); });
     if (!written.ok()) {
       Fail(written);
       return false;
@@ -370,10 +353,10 @@ void Runtime::CloseAll(int worker) {
     if (slot.closed) continue;
     slot.closed = true;
     if (!slot.ended) counters_[worker].live.fetch_sub(1, std::memory_order_relaxed);
-    absl::Status closed = GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
+    absl::Status closed = CloseOf(slot);
     if (!closed.ok()) {
       if (failed()) {
-        Warn(std::string(closed.message()));
+        ReceiveWarning(std::string(closed.message()));
       } else {
         Fail(closed);
       }
@@ -405,14 +388,14 @@ bool Runtime::CloseEpochOnWorker(int worker, int64_t epoch) {
   for (Slot& slot : slots_[worker]) {
     if (slot.closed || (slot.ended && !slot.end_handed_over)) continue;
     absl::Status acknowledged =
-        GuardedVoid(slot.label, "Committed", [&] { slot.source->Committed(); });
+        GuardedCall(slot.place, "Committed", [&] { slot.source->Committed(); }).status();
     if (!acknowledged.ok()) {
       Fail(std::move(acknowledged));
       return false;
     }
     if (!slot.ended) continue;
     slot.closed = true;
-    absl::Status closed = GuardedVoid(slot.label, "Close", [&] { slot.source->Close(); });
+    absl::Status closed = CloseOf(slot);
     if (!closed.ok()) {
       Fail(std::move(closed));
       return false;
@@ -422,6 +405,7 @@ bool Runtime::CloseEpochOnWorker(int worker, int64_t epoch) {
 }
 
 void Runtime::Work(int index) {
+  WarningRoute warnings(this);
   std::vector<Slot>& slots = slots_[index];
   Worker& worker = workers_[index];
   WorkerCounters& counters = counters_[index];
@@ -498,7 +482,7 @@ void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
   if (!error_.ok()) return;
   // Workers are parked at the barrier (or gone): the sink is quiescent.
   absl::StatusOr<nlohmann::json> marker =
-      Guarded(step_, "sink Commit", [&] { return sink_.Commit(); });
+      GuardedCall(step_, "sink Commit", [&] { return sink_.Commit(); });
   StoredEpoch committed{
       .epoch = epoch, .states = report_.snapshots, .worker_count = options_.workers};
   for (auto& [name, state] : pending_states_) committed.states[name] = std::move(state);
@@ -508,8 +492,8 @@ void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
     committed.sink_marker = *std::move(marker);
     status = store_->Commit(options_.step_id, committed);
     if (!status.ok()) {
-      status = absl::Status(
-          status.code(), absl::StrCat(step_, ": committing epoch ", epoch, ": ", status.message()));
+      status = absl::Status(status.code(), step_.Prefix("", absl::StrCat("committing epoch ", epoch,
+                                                                         ": ", status.message())));
     }
   }
   if (!status.ok()) {
@@ -535,26 +519,24 @@ RunProgress Runtime::Progress(absl::Time now) {
   return progress;
 }
 
+absl::Status Runtime::StartWorkers(std::vector<std::thread>& threads) {
+  threads.reserve(options_.workers);
+  for (int w = 0; w < options_.workers; ++w) {
+    try {
+      threads.emplace_back([this, w] { Work(w); });
+    } catch (const std::system_error& e) {
+      return absl::ResourceExhaustedError(absl::StrCat(step_.label, ": starting worker thread ",
+                                                       w + 1, " of ", options_.workers, ": ",
+                                                       e.what()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
-  if (options_.workers < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("RunOptions.workers must be at least 1, got ", options_.workers));
-  }
-  if (options_.epoch_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("RunOptions.epoch_interval must be positive, got ",
-                     absl::FormatDuration(options_.epoch_interval)));
-  }
-  if (options_.flush_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("RunOptions.flush_interval must be positive, got ",
-                     absl::FormatDuration(options_.flush_interval)));
-  }
+  if (absl::Status valid = options_.Validate(); !valid.ok()) return valid;
   start_ = absl::Now();
-  if (options_.recovery_epochs_kept < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "RunOptions.recovery_epochs_kept must be at least 1, got ", options_.recovery_epochs_kept));
-  }
+  WarningRoute warnings(this);
   counters_ = std::make_unique<WorkerCounters[]>(options_.workers);
   slots_.resize(options_.workers);
   workers_.resize(options_.workers);
@@ -574,7 +556,7 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
     // Nothing was polled, so there is nothing to commit: close what was built.
     failed_.store(true, std::memory_order_release);
     for (int w = 0; w < options_.workers; ++w) CloseAll(w);
-    (void)Guarded(step_, "sink Close", [&] { return sink_.Close(); });
+    (void)GuardedCall(step_, "sink Close", [&] { return sink_.Close(); });
     return built;
   }
 
@@ -583,11 +565,21 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
     stop_requested_ = true;
     cv_.notify_all();
   });
-  running_ = options_.workers;
-  active_ = options_.workers;
   std::vector<std::thread> threads;
-  threads.reserve(options_.workers);
-  for (int w = 0; w < options_.workers; ++w) threads.emplace_back([this, w] { Work(w); });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = options_.workers;
+    active_ = options_.workers;
+  }
+  if (absl::Status started = StartWorkers(threads); !started.ok()) {
+    // The workers that did start stop at once and close their partitions;
+    // those no thread owns are closed here. Nothing is committed.
+    Fail(started);
+    for (std::thread& thread : threads) thread.join();
+    for (size_t w = threads.size(); w < slots_.size(); ++w) CloseAll(static_cast<int>(w));
+    (void)GuardedCall(step_, "sink Close", [&] { return sink_.Close(); });
+    return started;
+  }
 
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -623,7 +615,7 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   }
   for (std::thread& thread : threads) thread.join();
 
-  absl::Status closed = Guarded(step_, "sink Close", [&] { return sink_.Close(); });
+  absl::Status closed = GuardedCall(step_, "sink Close", [&] { return sink_.Close(); });
   std::lock_guard<std::mutex> lock(mu_);
   if (!error_.ok()) return error_;
   if (!closed.ok()) return closed;
@@ -636,6 +628,11 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
     }
   }
   report_.wall_time = absl::Now() - start_;
+  {
+    std::lock_guard<std::mutex> warnings_lock(warnings_mu_);
+    report_.warnings = std::move(warnings_);
+    warnings_.clear();
+  }
   return std::move(report_);
 }
 

@@ -42,6 +42,7 @@ void MessageRun::MoveFront(size_t count, MessageRun& to) {
 SubjectChannel::SubjectChannel(std::string name, MessageDecoder decoder,
                                const SubjectOptions& options, nlohmann::json resumed_from)
     : name_(std::move(name)),
+      place_(Place::Subject(name_)),
       decoder_(std::move(decoder)),
       autocommit_duration_(options.autocommit_duration),
       max_backlog_(options.max_backlog),
@@ -82,8 +83,7 @@ void SubjectChannel::Push(std::optional<MessageError> error, Append append) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (stop_.stop_requested()) return;
   if (closed_) {
-    throw std::logic_error(
-        absl::StrCat("subject \"", name_, "\": a message was pushed after Close"));
+    throw std::logic_error(place_.Prefix("", "a message was pushed after Close"));
   }
   const int64_t number = ++pushed_;
   if (error.has_value()) {
@@ -196,14 +196,10 @@ void SubjectChannel::SetWaker(Waker waker) {
   waker_ = std::move(waker);
 }
 
-void SubjectChannel::Fail(std::string_view method, std::string_view what) {
+void SubjectChannel::Fail(absl::Status failure) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!failure_.has_value()) {
-      failure_ = absl::UnknownError(
-          absl::StrCat("subject \"", name_, "\": ", absl::string_view(method.data(), method.size()),
-                       ": ", absl::string_view(what.data(), what.size())));
-    }
+    if (!failure_.has_value()) failure_ = std::move(failure);
     pending_.clear();
     pending_offset_.reset();
     closed_ = true;

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "inlet/connector_subject.h"
+#include "inlet/internal/guarded_call.h"
 #include "inlet/message.h"
 #include "inlet/source.h"
 #include "inlet/subject_input.h"
@@ -70,8 +71,11 @@ class SubjectChannel {
   std::stop_token stop_token() const { return stop_.get_token(); }
 
   // The subject's thread ended `Run` (or `Seek`, or `OnStop`) by throwing:
-  // the run fails with `what` after the committed messages are delivered.
-  void Fail(std::string_view method, std::string_view what);
+  // the run fails with `failure` (named by `place()`) after the committed
+  // messages are delivered.
+  void Fail(absl::Status failure);
+  // `subject "name"`, the place of the subject's calls.
+  const Place& place() const { return place_; }
   // `Run` returned: as `Close`, unless the run is stopping.
   void RunReturned();
   // The subject's thread is about to exit.
@@ -122,6 +126,7 @@ class SubjectChannel {
   void CommitLocked(Scope scope, bool cut = false);
 
   const std::string name_;
+  const Place place_;
   const MessageDecoder decoder_;
   const absl::Duration autocommit_duration_;
   const size_t max_backlog_;

@@ -1,7 +1,5 @@
 #include "inlet/subject_input.h"
 
-#include <cstdio>
-#include <exception>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -9,8 +7,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "inlet/internal/guarded_call.h"
+#include "inlet/warning.h"
 #include "message_decoder.h"
 #include "subject_channel.h"
+#include "warning_route.h"
 
 namespace inlet {
 namespace {
@@ -25,11 +27,15 @@ class SubjectPartition final : public SubjectSource<T> {
   SubjectPartition(std::string name, internal::MessageDecoder decoder,
                    const SubjectOptions& options, std::unique_ptr<ConnectorSubject> subject,
                    std::optional<nlohmann::json> resume)
-      : name_(std::move(name)),
-        channel_(name_, std::move(decoder), options, resume.value_or(nullptr)),
+      : channel_(std::move(name), std::move(decoder), options, resume.value_or(nullptr)),
         subject_(std::move(subject)) {
     channel_.Attach(*subject_);
-    thread_ = std::thread([this, resume = std::move(resume)] { RunSubject(resume); });
+    // The subject's warnings go to the run that builds it.
+    thread_ = std::thread(
+        [this, resume = std::move(resume), warnings = internal::CurrentWarningReceiver()] {
+          internal::WarningRoute route(warnings);
+          RunSubject(resume);
+        });
   }
 
   ~SubjectPartition() override { Stop(); }
@@ -63,18 +69,14 @@ class SubjectPartition final : public SubjectSource<T> {
     channel_.MarkDone();
   }
 
-  // Calls one method of the subject; an exception fails the channel, naming
-  // `method`, and makes this false.
+  // Calls one method of the subject; an exception fails the channel with
+  // `subject "name": Method: what`, and makes this false.
   template <class Call>
   bool Guarded(std::string_view method, Call call) {
-    try {
-      call();
-      return true;
-    } catch (const std::exception& e) {
-      channel_.Fail(method, e.what());
-    } catch (...) {
-      channel_.Fail(method, "exception of unknown type");
-    }
+    absl::Status status =
+        internal::GuardedCall(channel_.place(), method, call, /*exception_prefix=*/"").status();
+    if (status.ok()) return true;
+    channel_.Fail(std::move(status));
     return false;
   }
 
@@ -82,15 +84,13 @@ class SubjectPartition final : public SubjectSource<T> {
     if (!thread_.joinable()) return;
     channel_.RequestStop();
     if (!channel_.WaitDone(kSlowStopWarning)) {
-      std::fprintf(stderr,
-                   "inlet: subject \"%s\" has not returned from Run %s after the stop request; "
-                   "still waiting\n",
-                   name_.c_str(), absl::FormatDuration(kSlowStopWarning).c_str());
+      Warn(absl::StrCat(channel_.place().label, " has not returned from Run ",
+                        absl::FormatDuration(kSlowStopWarning),
+                        " after the stop request; still waiting"));
     }
     thread_.join();
   }
 
-  std::string name_;
   internal::SubjectChannel channel_;
   std::unique_ptr<ConnectorSubject> subject_;
   std::thread thread_;
@@ -113,22 +113,31 @@ SubjectInput<T>::SubjectInput(std::vector<std::string> partitions, PartitionFact
       make_subject_(std::move(make_subject)),
       options_(std::move(options)) {}
 
+absl::Status SubjectOptions::Validate() const {
+  const internal::Place place = internal::Place::Subject(name);
+  auto invalid = [&](auto&&... text) {
+    return absl::InvalidArgumentError(place.Prefix("", absl::StrCat(text...)));
+  };
+  if (name.empty()) return absl::InvalidArgumentError("SubjectOptions.name must not be empty");
+  absl::StatusOr<internal::MessageDecoder> decoder =
+      internal::MessageDecoder::Create(format, schema);
+  if (!decoder.ok()) return invalid(decoder.status().message());
+  if (autocommit_duration < absl::ZeroDuration()) {
+    return invalid("autocommit_duration must not be negative, got ",
+                   absl::FormatDuration(autocommit_duration));
+  }
+  if (max_backlog == 0) return invalid("max_backlog must be at least 1, got 0");
+  return absl::OkStatus();
+}
+
 template <class T>
 absl::StatusOr<std::vector<std::string>> SubjectInput<T>::ListParts() {
-  absl::StatusOr<internal::MessageDecoder> decoder =
-      internal::MessageDecoder::Create(options_.format, options_.schema);
-  if (!decoder.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject \"", options_.name, "\": ", decoder.status().message()));
-  }
+  if (absl::Status valid = options_.Validate(); !valid.ok()) return valid;
   if (std::is_same_v<T, std::string> && options_.format == MessageFormat::kJson) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "subject \"", options_.name,
-        "\": std::string items need the raw or bytes format; JSON messages are inlet::Message"));
-  }
-  if (options_.max_backlog == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject \"", options_.name, "\": max_backlog must be at least 1"));
+    return absl::InvalidArgumentError(internal::Place::Subject(options_.name)
+                                          .Prefix("",
+                                                  "std::string items need the raw or bytes "
+                                                  "format; JSON messages are inlet::Message"));
   }
   return partitions_;
 }
@@ -145,7 +154,8 @@ absl::StatusOr<std::unique_ptr<typename SubjectInput<T>::Source>> SubjectInput<T
   }
   std::unique_ptr<ConnectorSubject> subject = make_subject_(for_part);
   if (subject == nullptr) {
-    return absl::InternalError(absl::StrCat("subject \"", name, "\": the factory returned null"));
+    return absl::InternalError(
+        internal::Place::Subject(name).Prefix("", "the factory returned null"));
   }
   return std::make_unique<SubjectPartition<T>>(std::move(name), *std::move(decoder), options_,
                                                std::move(subject), std::move(resume));

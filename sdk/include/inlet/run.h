@@ -36,7 +36,7 @@ namespace inlet {
 template <class T, class State>
 absl::StatusOr<RunReport> Run(PartitionedInput<T, State>& input, Sink<T>& sink,
                               const RunOptions& options = {}) {
-  internal::TypedPartitionedInput<T, State> erased_input(input, sink);
+  internal::TypedPartitionedInput<T, State> erased_input(input);
   internal::TypedSink<T> erased_sink(sink);
   return internal::RunErased(erased_input, erased_sink, options);
 }
@@ -44,7 +44,7 @@ absl::StatusOr<RunReport> Run(PartitionedInput<T, State>& input, Sink<T>& sink,
 template <class T>
 absl::StatusOr<RunReport> Run(DynamicInput<T>& input, Sink<T>& sink,
                               const RunOptions& options = {}) {
-  internal::TypedDynamicInput<T> erased_input(input, sink);
+  internal::TypedDynamicInput<T> erased_input(input);
   internal::TypedSink<T> erased_sink(sink);
   return internal::RunErased(erased_input, erased_sink, options);
 }

@@ -7,20 +7,29 @@
 //     return inlet::RunMain(argc, argv, input);
 //   }
 //
-// Flags (dashes and underscores are interchangeable):
-//   --workers=N                worker threads (default 1)
-//   --epoch-interval=DURATION  e.g. 500ms, 10s (default 10s)
-//   --flush-interval=DURATION  output is written out when a worker goes idle
-//                              and at least this often (default 100ms)
-//   --slow-poll-threshold=DURATION  (default 100ms)
+// Flags (--name=VALUE or --name VALUE; dashes and underscores are
+// interchangeable; every value is checked, see `RunOptions::Validate`):
+//   --workers=N                worker threads, 1 to 4096 (default 1)
+//   --epoch-interval=DURATION  positive, e.g. 500ms, 10s (default 10s)
+//   --slow-poll-threshold=DURATION  zero or more (default 100ms)
+//   --flush-interval=DURATION  positive; output is written out when a worker
+//                              goes idle and at least this often (default 100ms)
 //   --output=PATH              JSON lines to PATH; "-" is stdout (default -)
 //   --recovery-db=PATH         resume from / commit epochs to this SQLite file;
 //                              with a file --output, output is exactly-once
-//   --recovery-epochs-kept=N   epochs the recovery file keeps (default 3)
+//   --recovery-epochs-kept=N   epochs the recovery file keeps, at least 1
+//                              (default 3)
 //   --progress=auto|always|never  live progress line on stderr; "auto" shows
 //                              it when stderr is a terminal (default auto)
-//   --help                     the flags, then exit
-// Positional arguments go to the input factory, when one is given.
+//   --help                     the flags (inlet's, then the program's own)
+//                              on stdout, then exit with status 0
+// Positional arguments go to the input factory, when one is given; after
+// "--" every argument is positional. A bad command line (an unknown flag, a
+// malformed or out-of-range value) prints one line naming the flag, the
+// value and what is allowed, and exits with status 2.
+//
+// Warnings of the run (`RunReport::warnings`, `inlet::Warn`) are printed
+// on stderr as they happen, as `<program>: warning: ...`.
 //
 // SIGINT and SIGTERM stop the run in order: the current epoch is closed and
 // committed, every partition is closed, and the exit status is 0; the next
@@ -29,7 +38,9 @@
 // A one-line summary is printed on stderr at the end.
 //
 // Flags are Abseil flags: a program may define its own with ABSL_FLAG and
-// read them in its input factory, which runs after parsing.
+// read them in its input factory, which runs after parsing; --help lists
+// them with their help text and default. Abseil's own flags (--flagfile...)
+// are not accepted.
 
 #ifndef INLET_RUN_MAIN_H_
 #define INLET_RUN_MAIN_H_

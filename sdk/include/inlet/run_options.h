@@ -9,8 +9,10 @@
 #include <map>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
@@ -29,27 +31,30 @@ struct RunOptions {
   // Default: "input".
   std::string step_id = "input";
 
-  // Number of worker threads. Partitions are spread over them by a
-  // deterministic balanced rule; a dynamic input builds one source each.
-  // Default: 1.
+  // The most worker threads a run may have.
+  static constexpr int kMaxWorkers = 4096;
+
+  // Number of worker threads, 1 to `kMaxWorkers`. Partitions are spread over
+  // them by a deterministic balanced rule; a dynamic input builds one source
+  // each. Default: 1.
   int workers = 1;
 
-  // Time between epoch closes. At each close every live partition is
-  // snapshotted, the sink commits (makes durable) what it holds, and with a
-  // recovery store the snapshots are committed with the sink's marker; then
-  // sources learn what is durable (`Committed`). It trades commit cost
+  // Time between epoch closes; positive. At each close every live partition
+  // is snapshotted, the sink commits (makes durable) what it holds, and with
+  // a recovery store the snapshots are committed with the sink's marker;
+  // then sources learn what is durable (`Committed`). It trades commit cost
   // against how much a crashed run replays; it does not delay output (see
   // `flush_interval`). Default: 10 seconds (as Bytewax).
   absl::Duration epoch_interval = absl::Seconds(10);
 
-  // Delivery bound: a worker flushes the sink (`Sink::Flush`: visible, not
-  // durable) before it sleeps, and at least this often while it keeps
-  // writing, so output reaches its destination promptly whatever the epoch
-  // interval. Default: 100 ms.
+  // Delivery bound; positive: a worker flushes the sink (`Sink::Flush`:
+  // visible, not durable) before it sleeps, and at least this often while it
+  // keeps writing, so output reaches its destination promptly whatever the
+  // epoch interval. Default: 100 ms.
   absl::Duration flush_interval = absl::Milliseconds(100);
 
-  // A `NextBatch` call that runs longer than this is reported once per
-  // partition on stderr and in `RunReport::warnings`. Default: 100 ms.
+  // A `NextBatch` call that runs longer than this (zero or more) is reported
+  // once per partition as a warning. Default: 100 ms.
   absl::Duration slow_poll_threshold = absl::Milliseconds(100);
 
   // The recovery store: an SQLite file holding, for every closed epoch, the
@@ -62,8 +67,8 @@ struct RunOptions {
   // is left untouched. Default: empty (no recovery).
   std::filesystem::path recovery_db = {};
 
-  // How many of the latest epochs the recovery store keeps; older ones are
-  // pruned so the file stays bounded. Default: 3.
+  // How many of the latest epochs the recovery store keeps, at least 1;
+  // older ones are pruned so the file stays bounded. Default: 3.
   int recovery_epochs_kept = 3;
 
   // Requests an orderly stop: the current epoch is closed and committed,
@@ -73,7 +78,23 @@ struct RunOptions {
   // Called from the coordinating thread every `progress_interval` while the
   // run lasts. Must return quickly. Default: none.
   std::function<void(const RunProgress&)> on_progress = nullptr;
+  // Positive. Default: 250 ms.
   absl::Duration progress_interval = absl::Milliseconds(250);
+
+  // Receives each warning of the run as it is raised (a slow `NextBatch`, a
+  // stored partition no longer listed, a connector's `inlet::Warn`), one
+  // line naming its place, e.g. `step "s" partition "p": NextBatch: ...`.
+  // Called on the thread that raised the warning (a worker, the caller of
+  // `Run`, a subject's thread), never two calls at once; must return
+  // quickly and must not call `inlet::Warn`. Every warning is also kept in
+  // `RunReport::warnings`. The library itself never prints. Default: none.
+  std::function<void(std::string_view warning)> on_warning = nullptr;
+
+  // OK when every field holds an allowed value; otherwise InvalidArgument
+  // naming the first field that does not, its value and what is allowed,
+  // e.g. `RunOptions.workers must be at least 1, got 0`. `inlet::Run`
+  // calls it first and runs nothing when it fails.
+  absl::Status Validate() const;
 };
 
 // What a finished run did.
@@ -93,8 +114,9 @@ struct RunReport {
   // including partitions that kept their state from an earlier run without
   // being listed in this one. Empty for a dynamic input.
   std::map<std::string, nlohmann::json> snapshots;
-  // Warnings raised during the run (also printed on stderr), such as slow
-  // `NextBatch` calls.
+  // Warnings raised during the run, in the order they were raised (each also
+  // went to `RunOptions::on_warning`): slow `NextBatch` calls, connectors'
+  // `inlet::Warn`.
   std::vector<std::string> warnings;
   // True when the run ended because `RunOptions::stop` was requested.
   bool stopped = false;

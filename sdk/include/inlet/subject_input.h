@@ -23,6 +23,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "inlet/connector_subject.h"
@@ -44,23 +45,31 @@ struct SubjectOptions {
   // Pushed messages become visible at the latest this long after the first
   // of them, when the subject does not `Commit` sooner. A subject that
   // reports offsets is committed only up to its last offset. Zero makes
-  // every message visible at once. Default: 1500 ms (as Pathway).
+  // every message visible at once; negative is invalid. Default: 1500 ms
+  // (as Pathway).
   absl::Duration autocommit_duration = absl::Milliseconds(1500);
 
   // The most messages a partition holds (pushed, not yet taken by the
   // runtime); a `Next*` call beyond it blocks, after committing what is
-  // pending. Default: 65536.
+  // pending. At least 1. Default: 65536.
   size_t max_backlog = 65536;
 
   // Names the subject in messages; with one subject, also the partition's
   // name and so the key of its resume state (Pathway's persistent id).
-  // Default: "subject".
+  // Not empty. Default: "subject".
   std::string name = "subject";
 
   // Receives every rejected message, on the subject's thread, and the run
   // goes on. When unset, a rejected message stops the run with its error
   // once the messages committed before it are delivered.
   std::function<void(const MessageError&)> on_error = nullptr;
+
+  // OK when every field holds an allowed value; otherwise InvalidArgument
+  // naming the subject, the field, its value and what is allowed, e.g.
+  // `subject "orders": max_backlog must be at least 1, got 0`, or what is
+  // wrong with the schema (a schema with the raw format, a duplicate field,
+  // a default of the wrong type). `SubjectInput::ListParts` calls it.
+  absl::Status Validate() const;
 };
 
 // The source of one subject's partition, as `SubjectInput::BuildPart` makes
@@ -109,9 +118,8 @@ class SubjectInput final : public PartitionedInput<T, nlohmann::json> {
   SubjectInput(std::vector<std::string> partitions, PartitionFactory make_subject,
                SubjectOptions options = {});
 
-  // Fails when the options are invalid (a schema with the raw format, a
-  // duplicate field, a default of the wrong type, a zero backlog, the JSON
-  // format with `std::string` items).
+  // Fails when the options are invalid (`SubjectOptions::Validate`) or when
+  // the JSON format is asked of `std::string` items.
   absl::StatusOr<std::vector<std::string>> ListParts() override;
 
   // Makes the partition's subject and starts its thread: `Seek(*resume)`

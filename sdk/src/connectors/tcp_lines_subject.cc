@@ -19,6 +19,7 @@
 #include "connectors/line_splitter.h"
 #include "connectors/stoppable_poller.h"
 #include "connectors/unique_fd.h"
+#include "inlet/warning.h"
 
 namespace inlet {
 namespace {
@@ -239,9 +240,9 @@ bool TcpLinesSubject::ReadFrom(Connection& connection, std::string& chunk) {
       open ? connection.lines.Feed(std::string_view(chunk.data(), static_cast<size_t>(read)), push)
            : connection.lines.Finish(push);
   if (dropped > 0) {
-    fprintf(stderr, "inlet: listen on %s: client %s: dropped %zu line%s longer than %zu bytes\n",
-            address_.c_str(), connection.peer.c_str(), dropped, dropped == 1 ? "" : "s",
-            options_.max_line_bytes);
+    Warn(absl::StrCat("listen on ", address_, ": client ", connection.peer, ": dropped ", dropped,
+                      " line", dropped == 1 ? "" : "s", " longer than ", options_.max_line_bytes,
+                      " bytes"));
   }
   Commit();
   return open;

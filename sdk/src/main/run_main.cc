@@ -4,43 +4,51 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
+#include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-ABSL_FLAG(int, workers, 1, "Worker threads.");
+ABSL_FLAG(int, workers, 1, "Worker threads");
 ABSL_FLAG(absl::Duration, epoch_interval, absl::Seconds(10),
-          "Time between epoch closes (snapshots of every partition), e.g. 500ms or 10s.");
+          "Time between epoch closes (snapshots of every partition)");
 ABSL_FLAG(absl::Duration, flush_interval, absl::Milliseconds(100),
-          "Output is written out when a worker goes idle and at least this often while it is "
-          "busy, whatever the epoch interval.");
+          "Output is written out when a worker goes idle and at least this often");
 ABSL_FLAG(absl::Duration, slow_poll_threshold, absl::Milliseconds(100),
-          "A NextBatch call longer than this is reported once per partition.");
+          "A NextBatch call longer than this is reported once per partition");
 ABSL_FLAG(std::string, output, "-",
-          "Where to write the items as JSON lines; - is stdout. With --recovery_db a file "
-          "receives every item exactly once.");
+          "Where to write the items as JSON lines; with --recovery-db a file receives every "
+          "item exactly once");
 ABSL_FLAG(std::string, recovery_db, "",
           "SQLite file that keeps each partition's position at every epoch; a run with it "
-          "resumes where the last one stopped. Empty: no recovery.");
-ABSL_FLAG(int, recovery_epochs_kept, 3, "How many of the latest epochs the recovery file keeps.");
-ABSL_FLAG(std::string, progress, "auto",
-          "Live progress line on stderr: auto (when stderr is a terminal), always or never.");
+          "resumes where the last one stopped");
+ABSL_FLAG(int, recovery_epochs_kept, 3, "How many of the latest epochs the recovery file keeps");
+ABSL_FLAG(std::string, progress, "auto", "Live progress line on stderr");
 
 namespace inlet::internal {
 namespace {
@@ -51,20 +59,228 @@ std::string& ProgramName() {
   return *name;
 }
 
-// Abseil spells flags with underscores; people type dashes. Rewrites
-// "--epoch-interval=1s" to "--epoch_interval=1s", leaving values alone.
-std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string& arg = args[i];
-    if (arg == "--") break;
-    if (!absl::StartsWith(arg, "--")) continue;
-    const size_t name_end = std::min(arg.find('='), arg.size());
-    for (size_t c = 2; c < name_end; ++c) {
-      if (arg[c] == '-') arg[c] = '_';
+// inlet's own flags, in the order --help lists them, with what they allow.
+struct StandardFlag {
+  const char* name;  // As Abseil registers it, with underscores.
+  const char* value_name;
+  std::string allowed;
+};
+
+const std::vector<StandardFlag>& StandardFlags() {
+  static const auto* flags = new std::vector<StandardFlag>{
+      {"workers", "N", absl::StrCat("an integer from 1 to ", RunOptions::kMaxWorkers)},
+      {"epoch_interval", "DURATION", "a positive duration, e.g. 500ms or 10s"},
+      {"flush_interval", "DURATION", "a positive duration, e.g. 100ms"},
+      {"slow_poll_threshold", "DURATION", "a duration of zero or more, e.g. 100ms"},
+      {"output", "PATH", "a file path, or - for standard output"},
+      {"recovery_db", "PATH", "an SQLite file path, or empty for no recovery"},
+      {"recovery_epochs_kept", "N",
+       absl::StrCat("an integer from 1 to ", std::numeric_limits<int>::max())},
+      {"progress", "MODE", "auto (shown when stderr is a terminal), always or never"},
+  };
+  return *flags;
+}
+
+const StandardFlag* FindStandardFlag(absl::string_view name) {
+  for (const StandardFlag& flag : StandardFlags()) {
+    if (name == flag.name) return &flag;
+  }
+  return nullptr;
+}
+
+// How people type a flag: `--epoch-interval`.
+std::string Spelling(absl::string_view name) {
+  return absl::StrCat("--", absl::StrReplaceAll(name, {{"_", "-"}}));
+}
+
+// What a flag of the program's own accepts, from its type.
+std::string AllowedByType(const absl::CommandLineFlag& flag) {
+  if (flag.IsOfType<bool>()) return "true or false";
+  if (flag.IsOfType<int32_t>()) {
+    return absl::StrCat("an integer from ", std::numeric_limits<int32_t>::min(), " to ",
+                        std::numeric_limits<int32_t>::max());
+  }
+  if (flag.IsOfType<int64_t>()) {
+    return absl::StrCat("an integer from ", std::numeric_limits<int64_t>::min(), " to ",
+                        std::numeric_limits<int64_t>::max());
+  }
+  if (flag.IsOfType<uint32_t>() || flag.IsOfType<uint64_t>()) return "a non-negative integer";
+  if (flag.IsOfType<double>() || flag.IsOfType<float>()) return "a number";
+  if (flag.IsOfType<absl::Duration>()) return "a duration, e.g. 500ms or 10s";
+  if (flag.IsOfType<std::string>()) return "any text";
+  return "a value of the flag's type";
+}
+
+std::string Allowed(const absl::CommandLineFlag& flag) {
+  const StandardFlag* standard = FindStandardFlag(flag.Name());
+  return standard != nullptr ? standard->allowed : AllowedByType(flag);
+}
+
+// The program's own flags (not inlet's, not Abseil's), by name.
+std::vector<absl::CommandLineFlag*> ProgramFlags() {
+  std::vector<absl::CommandLineFlag*> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (FindStandardFlag(name) != nullptr || flag->IsRetired()) continue;
+    if (absl::StrContains(flag->Filename(), "absl/")) continue;
+    flags.push_back(flag);
+  }
+  std::sort(flags.begin(), flags.end(),
+            [](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) {
+              return a->Name() < b->Name();
+            });
+  return flags;
+}
+
+absl::CommandLineFlag* FindFlag(absl::string_view name) {
+  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  if (flag == nullptr || flag->IsRetired()) return nullptr;
+  if (FindStandardFlag(name) == nullptr && absl::StrContains(flag->Filename(), "absl/")) {
+    return nullptr;
+  }
+  return flag;
+}
+
+// One entry of --help: the flag as typed, then its description wrapped
+// in a column.
+void AppendHelpLine(std::string& out, const std::string& usage, const std::string& text) {
+  constexpr size_t kColumn = 34;
+  constexpr size_t kWidth = 100;
+  absl::StrAppend(&out, "  ", usage);
+  size_t at = usage.size() + 2;
+  if (at >= kColumn) {
+    out += '\n';
+    at = 0;
+  }
+  out.append(kColumn - at, ' ');
+  at = kColumn;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (at > kColumn && at + 1 + word.size() > kWidth) {
+      absl::StrAppend(&out, "\n", std::string(kColumn, ' '));
+      at = kColumn;
+    } else if (at > kColumn) {
+      out += ' ';
+      ++at;
+    }
+    absl::StrAppend(&out, word);
+    at += word.size();
+  }
+  out += '\n';
+}
+
+std::string HelpText() {
+  std::string out;
+  const std::string usage(absl::ProgramUsageMessage());
+  if (!absl::StartsWith(usage, "Warning: SetProgramUsageMessage")) {
+    absl::StrAppend(&out, usage, "\n\n");
+  } else {
+    absl::StrAppend(&out, "Usage: ", ProgramName(),
+                    " [FLAG...] [ARG...]\n"
+                    "Runs a connector on the inlet embedded runtime and writes what it reads as "
+                    "JSON lines.\n\n");
+  }
+  absl::StrAppend(&out, "Flags (--name=VALUE or --name VALUE):\n");
+  for (const StandardFlag& standard : StandardFlags()) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(standard.name);
+    AppendHelpLine(
+        out, absl::StrCat(Spelling(standard.name), "=", standard.value_name),
+        absl::StrCat(flag->Help(), ": ", standard.allowed, ". Default: ",
+                     flag->DefaultValue().empty() ? "empty" : flag->DefaultValue(), "."));
+  }
+  AppendHelpLine(out, "--help", "Show this help and exit.");
+  const std::vector<absl::CommandLineFlag*> own = ProgramFlags();
+  if (!own.empty()) {
+    absl::StrAppend(&out, "\nFlags of ", ProgramName(), ":\n");
+    for (const absl::CommandLineFlag* flag : own) {
+      const std::string name = Spelling(flag->Name());
+      AppendHelpLine(
+          out, flag->IsOfType<bool>() ? name : absl::StrCat(name, "=VALUE"),
+          absl::StrCat(absl::StripSuffix(flag->Help(), "."), ": ", AllowedByType(*flag),
+                       ". Default: ", flag->DefaultValue().empty() ? "empty" : flag->DefaultValue(),
+                       "."));
     }
   }
-  return args;
+  absl::StrAppend(&out,
+                  "\nExit status: 0 success (also after SIGINT or SIGTERM), 1 the run failed, "
+                  "2 bad command line.\n");
+  return out;
+}
+
+// `unknown flag "--x"; the flags are --workers, ... and --help`.
+absl::Status UnknownFlag(absl::string_view typed) {
+  std::vector<std::string> names;
+  for (const StandardFlag& flag : StandardFlags()) names.push_back(Spelling(flag.name));
+  for (const absl::CommandLineFlag* flag : ProgramFlags()) names.push_back(Spelling(flag->Name()));
+  return absl::InvalidArgumentError(absl::StrCat("unknown flag \"", typed, "\"; the flags are ",
+                                                 absl::StrJoin(names, ", "), " and --help"));
+}
+
+// Sets the flags from the command line; returns the positional arguments.
+// Exits with status 0 after printing --help.
+absl::StatusOr<std::vector<std::string>> SetFlags(int argc, char** argv) {
+  std::vector<std::string> positional;
+  bool flags_done = false;
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (flags_done || arg.size() < 2 || arg[0] != '-') {
+      positional.emplace_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      flags_done = true;
+      continue;
+    }
+    absl::string_view body = arg;
+    absl::ConsumePrefix(&body, "-");
+    absl::ConsumePrefix(&body, "-");
+    const size_t equals = body.find('=');
+    const absl::string_view typed_name = body.substr(0, equals);
+    std::optional<std::string> value;
+    if (equals != absl::string_view::npos) value = std::string(body.substr(equals + 1));
+    const std::string name = absl::StrReplaceAll(typed_name, {{"-", "_"}});
+    if (name == "help" || name == "h") {
+      const std::string help = HelpText();
+      std::fwrite(help.data(), 1, help.size(), stdout);
+      std::fflush(stdout);
+      std::exit(0);
+    }
+    absl::CommandLineFlag* flag = FindFlag(name);
+    if (flag == nullptr && absl::StartsWith(name, "no") && !value.has_value()) {
+      flag = FindFlag(name.substr(2));
+      if (flag != nullptr && flag->IsOfType<bool>()) {
+        value = "false";
+      } else {
+        flag = nullptr;
+      }
+    }
+    if (flag == nullptr) return UnknownFlag(absl::StrCat("--", typed_name));
+    const std::string spelling = Spelling(flag->Name());
+    if (!value.has_value()) {
+      if (flag->IsOfType<bool>()) {
+        value = "true";
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat(spelling, " needs a value: ", Allowed(*flag)));
+      }
+    }
+    std::string error;
+    if (!flag->ParseFrom(*value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(spelling, "=\"", *value, "\" is not allowed: expected ", Allowed(*flag)));
+    }
+  }
+  return positional;
+}
+
+// `RunOptions.epoch_interval must ...` as the command line spells it:
+// `--epoch-interval must ...`.
+absl::Status AsFlagError(const absl::Status& status) {
+  absl::string_view message = status.message();
+  if (!absl::ConsumePrefix(&message, "RunOptions.")) return status;
+  const size_t field_end = message.find(' ');
+  return absl::Status(status.code(), absl::StrCat(Spelling(message.substr(0, field_end)),
+                                                  message.substr(field_end)));
 }
 
 std::string WithThousands(int64_t n) {
@@ -83,26 +299,8 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   if (argc > 0 && argv[0] != nullptr && *argv[0] != '\0') {
     ProgramName() = std::filesystem::path(argv[0]).filename().string();
   }
-  absl::FlagsUsageConfig usage;
-  // --help lists inlet's flags and the program's own, not Abseil's.
-  usage.contains_help_flags = [](absl::string_view file) {
-    return !absl::StrContains(file, "absl/");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
-  if (absl::StartsWith(absl::ProgramUsageMessage(), "Warning: SetProgramUsageMessage")) {
-    absl::SetProgramUsageMessage(absl::StrCat(
-        "runs a connector on the inlet embedded runtime and writes what it reads as JSON lines.\n"
-        "Usage: ",
-        ProgramName(),
-        " [--workers=N] [--epoch-interval=10s] [--output=PATH] [--recovery-db=PATH] "
-        "[--progress=auto|always|never] [ARGS...]"));
-  }
-  std::vector<std::string> normalized = NormalizeFlagNames(argc, argv);
-  std::vector<char*> pointers;
-  for (std::string& arg : normalized) pointers.push_back(arg.data());
-  std::vector<char*> rest =
-      absl::ParseCommandLine(static_cast<int>(pointers.size()), pointers.data());
+  absl::StatusOr<std::vector<std::string>> positional = SetFlags(argc, argv);
+  if (!positional.ok()) return positional.status();
 
   MainConfig config;
   config.run.workers = absl::GetFlag(FLAGS_workers);
@@ -112,22 +310,9 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   config.output = absl::GetFlag(FLAGS_output);
   config.run.recovery_db = absl::GetFlag(FLAGS_recovery_db);
   config.run.recovery_epochs_kept = absl::GetFlag(FLAGS_recovery_epochs_kept);
-  for (size_t i = 1; i < rest.size(); ++i) config.args.emplace_back(rest[i]);
+  config.args = *std::move(positional);
 
-  if (config.run.workers < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--workers must be at least 1, got ", config.run.workers));
-  }
-  if (config.run.epoch_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--epoch-interval must be positive, got ",
-                     absl::FormatDuration(config.run.epoch_interval)));
-  }
-  if (config.run.flush_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--flush-interval must be positive, got ",
-                     absl::FormatDuration(config.run.flush_interval)));
-  }
+  if (absl::Status valid = config.run.Validate(); !valid.ok()) return AsFlagError(valid);
   const std::string progress = absl::GetFlag(FLAGS_progress);
   if (progress == "auto") {
     config.show_progress = isatty(STDERR_FILENO) == 1;
@@ -136,10 +321,6 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("--progress must be auto, always or never, got \"", progress, "\""));
-  }
-  if (config.run.recovery_epochs_kept < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--recovery-epochs-kept must be at least 1, got ", config.run.recovery_epochs_kept));
   }
   if (config.output.empty()) {
     return absl::InvalidArgumentError("--output must be a path or - for standard output");
@@ -161,9 +342,19 @@ struct MainSession::Impl {
   sigset_t previous;
   std::thread signal_waiter;
   bool show_progress = false;
+  // Guards stderr between the progress line (coordinating thread) and
+  // warnings (any thread).
+  std::mutex print_mu;
   bool progress_shown = false;
   int64_t last_items = 0;
   absl::Duration last_elapsed;
+
+  void PrintWarning(std::string_view warning) {
+    std::lock_guard<std::mutex> lock(print_mu);
+    // The progress line is redrawn at its next tick, below the warning.
+    std::fprintf(stderr, "%s%s: warning: %.*s\n", progress_shown ? "\r\033[K" : "",
+                 ProgramName().c_str(), static_cast<int>(warning.size()), warning.data());
+  }
 
   // sigwait, not sigtimedwait (which macOS lacks): the destructor ends the
   // wait by sending SIGTERM to this thread after setting `done`.
@@ -180,6 +371,7 @@ struct MainSession::Impl {
   }
 
   void ShowProgress(const RunProgress& progress) {
+    std::lock_guard<std::mutex> lock(print_mu);
     const absl::Duration window = progress.elapsed - last_elapsed;
     const double rate =
         window > absl::ZeroDuration()
@@ -205,6 +397,9 @@ MainSession::MainSession(MainConfig config)
   pthread_sigmask(SIG_BLOCK, &impl_->blocked, &impl_->previous);
   impl_->signal_waiter = std::thread([impl = impl_.get()] { impl->WaitForSignals(); });
   config_.run.stop = impl_->stop.get_token();
+  config_.run.on_warning = [impl = impl_.get()](std::string_view warning) {
+    impl->PrintWarning(warning);
+  };
   impl_->show_progress = config_.show_progress;
   if (impl_->show_progress) {
     config_.run.on_progress = [impl = impl_.get()](const RunProgress& progress) {

@@ -34,8 +34,8 @@ namespace inlet {
 
 struct TcpLinesOptions {
   // The longest line accepted, in bytes without its ending. A longer line is
-  // dropped whole (the connection goes on with the next line) and a warning
-  // naming the listener, the client and the limit is printed on stderr.
+  // dropped whole (the connection goes on with the next line) with a warning
+  // (`inlet::Warn`) naming the listener, the client and the limit.
   // Default: 1 MiB.
   size_t max_line_bytes = size_t{1} << 20;
 };

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,7 +17,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "inlet/dynamic_input.h"
+#include "inlet/internal/guarded_call.h"
 #include "inlet/partitioned_input.h"
 #include "inlet/run_options.h"
 #include "inlet/sink.h"
@@ -26,16 +29,16 @@
 
 namespace inlet::internal {
 
-// One live source with its batch buffer. Each method forwards to exactly one
-// user method, so the runtime can name the method when it fails or throws.
+// One live source and the batch its last `NextBatch` appended to. Each
+// method forwards to exactly one user method, so the runtime can name the
+// method when it fails or throws.
 class ErasedSource {
  public:
   virtual ~ErasedSource() = default;
-  // Calls the source's `NextBatch` into the internal buffer.
+  // Calls the source's `NextBatch` into the batch buffer.
   virtual absl::StatusOr<Poll> NextBatch() = 0;
+  // Items in the batch buffer (emptied by `ErasedSink::Write`).
   virtual size_t buffered() const = 0;
-  // Hands the buffer to the sink's `Write` and empties it.
-  virtual absl::Status WriteBuffered() = 0;
   virtual std::optional<absl::Time> NextAwake() = 0;
   // The snapshot as JSON; `std::nullopt` for a stateless source.
   virtual std::optional<nlohmann::json> Snapshot() = 0;
@@ -46,22 +49,51 @@ class ErasedSource {
   virtual void Close() = 0;
 };
 
+// The batch buffer of a source of `T` items.
+template <class T>
+class BufferedSource : public ErasedSource {
+ public:
+  size_t buffered() const final { return buffer_.size(); }
+  std::vector<T>& buffer() { return buffer_; }
+
+ protected:
+  std::vector<T> buffer_;
+};
+
+// One part of a run's plan: a partition of a partitioned input, or the
+// source a dynamic input builds for one worker (`worker-N`, pinned to
+// worker N). Either way the runtime lists, assigns and builds the same way.
+struct PlannedPart {
+  // The key of its resume state and of `RunReport::partition_items`.
+  std::string name;
+  // Where its calls happen, for messages.
+  Place place;
+  // The user method that builds it, for messages.
+  std::string_view build_method;
+  // The worker it must run on; none: assigned by the balanced rule.
+  std::optional<int> worker;
+};
+
 class ErasedInput {
  public:
   virtual ~ErasedInput() = default;
-  virtual bool partitioned() const = 0;
-  virtual absl::StatusOr<std::vector<std::string>> ListParts() = 0;
+  // The parts of a run of step `step_id` on `worker_count` workers. Calls
+  // the input's `ListParts`, if it has one.
+  virtual absl::StatusOr<std::vector<PlannedPart>> ListParts(std::string_view step_id,
+                                                             int worker_count) = 0;
+  // Builds `part` (one of `ListParts`) through the input's build method.
   virtual absl::StatusOr<std::unique_ptr<ErasedSource>> BuildPart(
-      std::string_view step_id, std::string_view part, std::optional<nlohmann::json> resume) = 0;
-  virtual absl::StatusOr<std::unique_ptr<ErasedSource>> BuildWorker(std::string_view step_id,
-                                                                    int worker_index,
-                                                                    int worker_count) = 0;
+      std::string_view step_id, const PlannedPart& part, int worker_count,
+      std::optional<nlohmann::json> resume) = 0;
 };
 
 class ErasedSink {
  public:
   virtual ~ErasedSink() = default;
   virtual absl::Status Restore(const nlohmann::json& marker) = 0;
+  // Hands `source`'s batch to the sink's `Write` and empties the batch.
+  // REQUIRES: `source` was built by an input of the sink's item type.
+  virtual absl::Status Write(ErasedSource& source) = 0;
   virtual absl::Status Flush() = 0;
   virtual absl::StatusOr<nlohmann::json> Commit() = 0;
   virtual absl::Status Close() = 0;
@@ -72,6 +104,12 @@ class TypedSink final : public ErasedSink {
  public:
   explicit TypedSink(Sink<T>& sink) : sink_(sink) {}
   absl::Status Restore(const nlohmann::json& marker) override { return sink_.Restore(marker); }
+  absl::Status Write(ErasedSource& source) override {
+    std::vector<T>& batch = static_cast<BufferedSource<T>&>(source).buffer();
+    absl::Status status = sink_.Write(std::span<const T>(batch));
+    batch.clear();
+    return status;
+  }
   absl::Status Flush() override { return sink_.Flush(); }
   absl::StatusOr<nlohmann::json> Commit() override { return sink_.Commit(); }
   absl::Status Close() override { return sink_.Close(); }
@@ -95,18 +133,11 @@ struct LastSnapshotOf<Source> {
 // Cache-line aligned: sources of different workers are built one after the
 // other, and the batch buffer they append to must not share a line.
 template <class T, class Source>
-class alignas(64) TypedSource final : public ErasedSource {
+class alignas(64) TypedSource final : public BufferedSource<T> {
  public:
-  TypedSource(std::unique_ptr<Source> source, Sink<T>& sink)
-      : source_(std::move(source)), sink_(sink) {}
+  explicit TypedSource(std::unique_ptr<Source> source) : source_(std::move(source)) {}
 
-  absl::StatusOr<Poll> NextBatch() override { return source_->NextBatch(buffer_); }
-  size_t buffered() const override { return buffer_.size(); }
-  absl::Status WriteBuffered() override {
-    absl::Status status = sink_.Write(std::span<const T>(buffer_));
-    buffer_.clear();
-    return status;
-  }
+  absl::StatusOr<Poll> NextBatch() override { return source_->NextBatch(this->buffer_); }
   std::optional<absl::Time> NextAwake() override { return source_->NextAwake(); }
   std::optional<nlohmann::json> Snapshot() override {
     if constexpr (kStateful) {
@@ -133,21 +164,30 @@ class alignas(64) TypedSource final : public ErasedSource {
   using LastSnapshot = typename LastSnapshotOf<Source>::type;
 
   std::unique_ptr<Source> source_;
-  Sink<T>& sink_;
-  std::vector<T> buffer_;
   LastSnapshot last_snapshot_;
 };
 
 template <class T, class State>
 class TypedPartitionedInput final : public ErasedInput {
  public:
-  TypedPartitionedInput(PartitionedInput<T, State>& input, Sink<T>& sink)
-      : input_(input), sink_(sink) {}
+  explicit TypedPartitionedInput(PartitionedInput<T, State>& input) : input_(input) {}
 
-  bool partitioned() const override { return true; }
-  absl::StatusOr<std::vector<std::string>> ListParts() override { return input_.ListParts(); }
+  absl::StatusOr<std::vector<PlannedPart>> ListParts(std::string_view step_id, int) override {
+    absl::StatusOr<std::vector<std::string>> names = input_.ListParts();
+    if (!names.ok()) return names.status();
+    std::vector<PlannedPart> parts;
+    parts.reserve(names->size());
+    for (std::string& name : *names) {
+      Place place = Place::Partition(step_id, name);
+      parts.push_back(PlannedPart{.name = std::move(name),
+                                  .place = std::move(place),
+                                  .build_method = "BuildPart",
+                                  .worker = std::nullopt});
+    }
+    return parts;
+  }
   absl::StatusOr<std::unique_ptr<ErasedSource>> BuildPart(
-      std::string_view step_id, std::string_view part,
+      std::string_view step_id, const PlannedPart& part, int,
       std::optional<nlohmann::json> resume) override {
     std::optional<State> state;
     if (resume.has_value()) {
@@ -159,46 +199,47 @@ class TypedPartitionedInput final : public ErasedInput {
       }
     }
     absl::StatusOr<std::unique_ptr<StatefulSource<T, State>>> source =
-        input_.BuildPart(step_id, part, std::move(state));
+        input_.BuildPart(step_id, part.name, std::move(state));
     if (!source.ok()) return source.status();
     if (*source == nullptr) return absl::InternalError("returned a null source");
-    return std::make_unique<TypedSource<T, StatefulSource<T, State>>>(*std::move(source), sink_);
-  }
-  absl::StatusOr<std::unique_ptr<ErasedSource>> BuildWorker(std::string_view, int, int) override {
-    return absl::InternalError("BuildWorker called on a partitioned input");
+    return std::make_unique<TypedSource<T, StatefulSource<T, State>>>(*std::move(source));
   }
 
  private:
   PartitionedInput<T, State>& input_;
-  Sink<T>& sink_;
 };
 
 template <class T>
 class TypedDynamicInput final : public ErasedInput {
  public:
-  TypedDynamicInput(DynamicInput<T>& input, Sink<T>& sink) : input_(input), sink_(sink) {}
+  explicit TypedDynamicInput(DynamicInput<T>& input) : input_(input) {}
 
-  bool partitioned() const override { return false; }
-  absl::StatusOr<std::vector<std::string>> ListParts() override {
-    return absl::InternalError("ListParts called on a dynamic input");
+  absl::StatusOr<std::vector<PlannedPart>> ListParts(std::string_view step_id,
+                                                     int worker_count) override {
+    std::vector<PlannedPart> parts;
+    parts.reserve(static_cast<size_t>(worker_count));
+    for (int w = 0; w < worker_count; ++w) {
+      Place place = Place::Worker(step_id, w);
+      std::string name = *place.partition;
+      parts.push_back(PlannedPart{.name = std::move(name),
+                                  .place = std::move(place),
+                                  .build_method = "Build",
+                                  .worker = w});
+    }
+    return parts;
   }
-  absl::StatusOr<std::unique_ptr<ErasedSource>> BuildPart(std::string_view, std::string_view,
+  absl::StatusOr<std::unique_ptr<ErasedSource>> BuildPart(std::string_view step_id,
+                                                          const PlannedPart& part, int worker_count,
                                                           std::optional<nlohmann::json>) override {
-    return absl::InternalError("BuildPart called on a dynamic input");
-  }
-  absl::StatusOr<std::unique_ptr<ErasedSource>> BuildWorker(std::string_view step_id,
-                                                            int worker_index,
-                                                            int worker_count) override {
     absl::StatusOr<std::unique_ptr<StatelessSource<T>>> source =
-        input_.Build(step_id, worker_index, worker_count);
+        input_.Build(step_id, *part.worker, worker_count);
     if (!source.ok()) return source.status();
     if (*source == nullptr) return absl::InternalError("returned a null source");
-    return std::make_unique<TypedSource<T, StatelessSource<T>>>(*std::move(source), sink_);
+    return std::make_unique<TypedSource<T, StatelessSource<T>>>(*std::move(source));
   }
 
  private:
   DynamicInput<T>& input_;
-  Sink<T>& sink_;
 };
 
 // The runtime proper, compiled in the library.

@@ -27,7 +27,10 @@ struct MainConfig {
   std::vector<std::string> args;  // Positional arguments.
 };
 
-// Parses the command line. Exits the process for --help and for flag errors.
+// Parses the command line and validates what it sets (through
+// `RunOptions::Validate`). Prints --help on stdout and exits with status 0;
+// any other problem is an error naming the flag, the value and what is
+// allowed, which the caller reports with exit status 2.
 absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv);
 
 // Prints `status` as "<program>: error: ..." and returns the exit status.

@@ -157,7 +157,7 @@ nanobind::class_<Input> ExportPartitionedInput(nanobind::handle scope, const cha
       "build_part",
       [](Input& self, std::string step_id, std::string for_part,
          nb::handle resume_state) -> std::unique_ptr<P> {
-        const internal::Place place = internal::PartitionPlace(step_id, for_part);
+        const internal::Place place = internal::Place::Partition(step_id, for_part);
         std::optional<State> resume;
         if (!resume_state.is_none()) {
           absl::StatusOr<State> converted = internal::StateFromPython<State>(resume_state);
@@ -189,7 +189,7 @@ nanobind::class_<Input> ExportDynamicInput(nanobind::handle scope, const char* n
       [](Input& self, std::string step_id, int worker_index,
          int worker_count) -> std::unique_ptr<P> {
         return internal::BuildPartition<Input>(
-            internal::WorkerPlace(step_id, worker_index), "Build",
+            internal::Place::Worker(step_id, worker_index), "Build",
             [&] { return self.Build(step_id, worker_index, worker_count); });
       },
       nb::arg("step_id"), nb::arg("worker_index"), nb::arg("worker_count"), nb::keep_alive<0, 1>(),

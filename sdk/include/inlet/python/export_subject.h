@@ -120,20 +120,13 @@ inline const char* FormatName(MessageFormat format) {
   return "json";
 }
 
-// The subject adapter's own check of `options`, without running anything.
-inline absl::Status CheckSubjectOptions(const SubjectOptions& options) {
-  return SubjectInput<Message>([] { return std::unique_ptr<ConnectorSubject>(); }, options)
-      .ListParts()
-      .status();
-}
-
 }  // namespace internal
 
 // Exports `Subject`, a subclass of `inlet::ConnectorSubject`, as the Python
 // class `name` in `scope`, read with `options`. Returns the class so the
 // caller can add constructors and other methods.
 // REQUIRES: called once per `Subject` type, while the module is initialized.
-// Invalid `options` (see `SubjectInput::ListParts`) fail the module's import
+// Invalid `options` (see `SubjectOptions::Validate`) fail the module's import
 // with the reason.
 template <class Subject>
 nanobind::class_<ExportedSubject<Subject>> ExportConnectorSubject(nanobind::handle scope,
@@ -143,7 +136,7 @@ nanobind::class_<ExportedSubject<Subject>> ExportConnectorSubject(nanobind::hand
                 "ExportConnectorSubject exports subclasses of inlet::ConnectorSubject");
   namespace nb = nanobind;
   using Reader = internal::SubjectReader<Subject>;
-  if (absl::Status valid = internal::CheckSubjectOptions(options); !valid.ok()) {
+  if (absl::Status valid = options.Validate(); !valid.ok()) {
     throw std::invalid_argument(absl::StrCat(name, ": ", valid.message()));
   }
 
@@ -196,7 +189,7 @@ nanobind::class_<ExportedSubject<Subject>> ExportConnectorSubject(nanobind::hand
           opened.autocommit_duration = absl::Seconds(*autocommit_seconds);
         }
         if (max_backlog.has_value()) opened.max_backlog = *max_backlog;
-        if (absl::Status valid = internal::CheckSubjectOptions(opened); !valid.ok()) {
+        if (absl::Status valid = opened.Validate(); !valid.ok()) {
           throw nb::value_error(std::string(valid.message()).c_str());
         }
         if (max_commit_size == 0) throw nb::value_error("max_commit_size must be at least 1");

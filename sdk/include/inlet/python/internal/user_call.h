@@ -21,32 +21,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "inlet/internal/guarded_call.h"
 
 namespace inlet::python::internal {
 
-// Where a call happens: the step and partition (either may be unknown, as
-// for `ListParts`, which Bytewax calls before it names the step) and the
-// prefix of messages, e.g. `step "s" partition "p"` or `step "s" worker 0`.
-struct Place {
-  std::optional<std::string> step;
-  std::optional<std::string> partition;
-  std::string label;
-};
-
-inline Place PartitionPlace(std::string_view step, std::string_view partition) {
-  return Place{.step = std::string(step),
-               .partition = std::string(partition),
-               .label = absl::StrCat("step \"", absl::string_view(step.data(), step.size()),
-                                     "\" partition \"",
-                                     absl::string_view(partition.data(), partition.size()), "\"")};
-}
-
-inline Place WorkerPlace(std::string_view step, int worker_index) {
-  return Place{.step = std::string(step),
-               .partition = absl::StrCat("worker-", worker_index),
-               .label = absl::StrCat("step \"", absl::string_view(step.data(), step.size()),
-                                     "\" worker ", worker_index)};
-}
+// Where a call happens (the step and partition may be unknown, as for
+// `ListParts`, which Bytewax calls before it names the step), shared with
+// the embedded runtime so both name places alike.
+using ::inlet::internal::Place;
 
 // Raises `inlet.ConnectorError` reading `text` for a failed `method` at
 // `place`. REQUIRES: the GIL is held and `status` is not OK.
@@ -71,49 +53,19 @@ inline Place WorkerPlace(std::string_view step, int worker_index) {
 // `status` is not OK.
 [[noreturn]] inline void RaiseConnectorError(const Place& place, std::string_view method,
                                              const absl::Status& status) {
-  const absl::string_view method_view(method.data(), method.size());
-  const std::string text =
-      place.label.empty() ? absl::StrCat(method_view, ": ", status.message())
-                          : absl::StrCat(place.label, ": ", method_view, ": ", status.message());
-  RaiseConnectorError(text, place, method, status);
+  const absl::Status named = place.Name(method, status);
+  const absl::string_view text = named.message();
+  RaiseConnectorError(std::string_view(text.data(), text.size()), place, method, status);
 }
 
 // Runs `call` with the GIL released and returns its result as a status: a
 // thrown exception becomes UNKNOWN `exception: <what>`, as in the embedded
 // runtime. `call` returns `absl::StatusOr<R>`, `R` or void (then the result
 // is `absl::StatusOr<std::monostate>`).
-// The value a user call yields: `R` for `absl::StatusOr<R>` or `R`, and
-// `std::monostate` for void.
-template <class Returned>
-struct CallValue {
-  using type = Returned;
-};
-template <class R>
-struct CallValue<absl::StatusOr<R>> {
-  using type = R;
-};
-template <>
-struct CallValue<void> {
-  using type = std::monostate;
-};
-
 template <class F>
 auto CallWithoutGil(F&& call) {
-  using Returned = std::invoke_result_t<F&>;
-  using Value = typename CallValue<Returned>::type;
   nanobind::gil_scoped_release without_gil;
-  try {
-    if constexpr (std::is_void_v<Returned>) {
-      call();
-      return absl::StatusOr<Value>(std::monostate{});
-    } else {
-      return absl::StatusOr<Value>(call());
-    }
-  } catch (const std::exception& e) {
-    return absl::StatusOr<Value>(absl::UnknownError(absl::StrCat("exception: ", e.what())));
-  } catch (...) {
-    return absl::StatusOr<Value>(absl::UnknownError("exception of unknown type"));
-  }
+  return ::inlet::internal::CatchExceptions(std::forward<F>(call));
 }
 
 // Like `CallWithoutGil`, and raises `inlet.ConnectorError` on failure.
