@@ -1,0 +1,101 @@
+// RecoveryStore::Open (sdk/src/recovery_store.h) on a file holding the
+// input, as a recovery file left by a crash, a disk error or another
+// program might look:
+// - Open returns a status, never crashes;
+// - a refusal is DATA_LOSS or FAILED_PRECONDITION, its message starts with
+//   `recovery file <path>: `, the file is byte-for-byte what it was and no
+//   -wal or -shm file is left next to it;
+// - a store that opens answers Latest with a status, and when an epoch
+//   after the latest commits, Latest returns it, also after reopening.
+//
+// Input: the file's bytes (the seeds are real stores and other SQLite files).
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "fuzz_check.h"
+#include "recovery_store.h"
+#include "scratch_dir.h"
+
+namespace {
+
+using inlet::internal::RecoveryStore;
+using inlet::internal::StoredEpoch;
+
+constexpr char kStep[] = "fuzz";
+
+std::filesystem::path WithSuffix(const std::filesystem::path& path, const char* suffix) {
+  return std::filesystem::path(path.string() + suffix);
+}
+
+void CheckLatest(RecoveryStore& store, const StoredEpoch& expected, const char* when) {
+  absl::StatusOr<std::optional<StoredEpoch>> latest = store.Latest(kStep);
+  FUZZ_CHECK(latest.ok() && latest->has_value(), when,
+             ": Latest after a commit: ", latest.ok() ? "no epoch" : latest.status().ToString());
+  const StoredEpoch& got = **latest;
+  FUZZ_CHECK(got.epoch == expected.epoch && got.states == expected.states &&
+                 got.sink_marker == expected.sink_marker &&
+                 got.worker_count == expected.worker_count,
+             when, ": Latest returned epoch ", got.epoch, " instead of the one committed, ",
+             expected.epoch);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const std::filesystem::path path = inlet::fuzz::ScratchDir() / "recovery.db";
+  const std::filesystem::path wal = WithSuffix(path, "-wal");
+  const std::filesystem::path shm = WithSuffix(path, "-shm");
+  std::filesystem::remove(wal);
+  std::filesystem::remove(shm);
+  inlet::fuzz::WriteFile(path, bytes);
+
+  absl::StatusOr<std::unique_ptr<RecoveryStore>> store = RecoveryStore::Open(path, 2);
+  if (!store.ok()) {
+    const absl::Status& status = store.status();
+    FUZZ_CHECK(inlet::fuzz::ReadFile(path) == bytes, "a refused file was modified: ", status);
+    FUZZ_CHECK(!std::filesystem::exists(wal) && !std::filesystem::exists(shm),
+               "a refusal left a -wal or -shm file behind: ", status);
+    FUZZ_CHECK(absl::IsDataLoss(status) || absl::IsFailedPrecondition(status),
+               "a refusal with an unexpected code: ", status);
+    FUZZ_CHECK(absl::StartsWith(status.message(), "recovery file " + path.string() + ": "),
+               "a refusal's message does not name the file: ", status);
+    return 0;
+  }
+
+  absl::StatusOr<std::optional<StoredEpoch>> latest = (*store)->Latest(kStep);
+  if (!latest.ok()) {
+    FUZZ_CHECK(absl::IsDataLoss(latest.status()), "Latest: ", latest.status());
+    return 0;
+  }
+  // An epoch number at the top of int64 was stored by whoever wrote the file.
+  if (latest->has_value() && (*latest)->epoch == std::numeric_limits<int64_t>::max()) return 0;
+  const StoredEpoch next{
+      .epoch = latest->has_value() ? (*latest)->epoch + 1 : 1,
+      .states = {{"part-0", nlohmann::json{{"offset", size}}}, {"part-1", "é\n\"x\""}},
+      .sink_marker = nlohmann::json::array({1, "marker"}),
+      .worker_count = 3,
+  };
+  const absl::Status committed = (*store)->Commit(kStep, next);
+  if (!committed.ok()) {
+    FUZZ_CHECK(absl::IsDataLoss(committed) || absl::IsFailedPrecondition(committed) ||
+                   absl::IsInternal(committed),
+               "Commit on an opened file: ", committed);
+    return 0;
+  }
+  CheckLatest(**store, next, "open");
+  store->reset();
+  absl::StatusOr<std::unique_ptr<RecoveryStore>> reopened = RecoveryStore::Open(path, 2);
+  FUZZ_CHECK(reopened.ok(), "a store that committed does not reopen: ", reopened.status());
+  CheckLatest(**reopened, next, "reopened");
+  return 0;
+}
