@@ -57,6 +57,18 @@ TEST(FuzzRegressionTest, JsonParseErrorsStayUtf8) {
   EXPECT_EQ(FindInvalidUtf8(error.ToString()), std::nullopt);
 }
 
+// message_decoder_fuzzer (crash-number-overflow): a number too large for a
+// double made the parser throw out_of_range, not parse_error, and the
+// exception escaped the decoder instead of rejecting the message.
+TEST(FuzzRegressionTest, ANumberTooLargeIsRejectedAsInvalidJson) {
+  absl::StatusOr<MessageDecoder> decoder =
+      MessageDecoder::Create(MessageFormat::kJson, {{.name = "x", .type = FieldType::kFloat}});
+  ASSERT_TRUE(decoder.ok()) << decoder.status();
+  const MessageError error = Rejected(*decoder, "{\"x\": 1e338}");
+  EXPECT_EQ(error.expected, "valid JSON");
+  EXPECT_EQ(error.got, "number overflow parsing '1e338'");
+}
+
 class FuzzRegressionStoreTest : public inlet_test::TempDirTest {};
 
 // recovery_store_fuzzer (crash-unsupported-file-format): 76 bytes that start

@@ -126,7 +126,7 @@ MessageDecoder::Result MessageDecoder::FromText(std::string_view text) const {
   nlohmann::json message;
   try {
     message = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // A parse_error, or out_of_range for 1e400.
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
     if (size_t bracket = what.find("] "); bracket != std::string::npos) what.erase(0, bracket + 2);
