@@ -3,12 +3,12 @@
 edge cases each target's header comment describes. Run it again after
 changing an input layout; the files are committed.
 
-The inputs fuzzing found, `crash-*`, are kept. Recovery stores are written with Python's sqlite3 in inlet's schema version
-1 (the tables of sdk/src/recovery_store.cc, application_id "inlt",
-user_version 1), small pages so the files stay small.
+The inputs fuzzing found, `crash-*` and `found-*`, are kept. Recovery
+stores are written with Python's sqlite3 in inlet's schema version 1 (the
+tables of sdk/src/recovery_store.cc, application_id "inlt", user_version 1),
+small pages so the files stay small.
 """
 
-import json
 import os
 import sqlite3
 import struct
@@ -321,9 +321,9 @@ def recovery_store() -> None:
 
 
 def main() -> None:
-    # Written afresh, except the inputs fuzzing found (crash-*), which stay.
+    # Written afresh, except the inputs fuzzing found (crash-*, found-*).
     for seed in CORPUS.glob("*/*"):
-        if not seed.name.startswith("crash-"):
+        if not seed.name.startswith(("crash-", "found-")):
             seed.unlink()
     utf8()
     line_splitter()
