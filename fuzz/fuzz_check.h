@@ -13,8 +13,11 @@ namespace inlet::fuzz {
 
 [[noreturn]] inline void PropertyFailed(const char* file, int line, const char* condition,
                                         const std::string& detail) {
-  std::fprintf(stderr, "%s:%d: property failed: %s\n%s\n", file, line, condition, detail.c_str());
-  std::fflush(stderr);
+  // On stdout too: a target run with -close_fd_mask=2 has no stderr.
+  for (FILE* out : {stdout, stderr}) {
+    std::fprintf(out, "%s:%d: property failed: %s\n%s\n", file, line, condition, detail.c_str());
+    std::fflush(out);
+  }
   std::abort();
 }
 
