@@ -73,8 +73,13 @@ std::vector<uint8_t> BytesOf(std::string_view text) {
 std::string DescribeJson(const nlohmann::json& value) {
   if (value.is_null()) return "null";
   std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (text.size() > kDescribedTextLimit)
-    text = absl::StrCat(text.substr(0, kDescribedTextLimit), "...");
+  if (text.size() > kDescribedTextLimit) {
+    // Cut before a whole character: the message must stay UTF-8 (Python
+    // makes a str of it).
+    size_t cut = kDescribedTextLimit;
+    while (cut > 0 && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = absl::StrCat(text.substr(0, cut), "...");
+  }
   absl::string_view kind = value.type_name();
   if (value.is_number_float()) kind = "float";
   if (value.is_number_integer()) kind = "int";
@@ -121,10 +126,13 @@ MessageDecoder::Result MessageDecoder::FromText(std::string_view text) const {
   nlohmann::json message;
   try {
     message = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // A parse_error, or out_of_range for 1e400.
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
     if (size_t bracket = what.find("] "); bracket != std::string::npos) what.erase(0, bracket + 2);
+    // Its "last read: '...'" may end inside a character; the message must
+    // stay UTF-8.
+    while (std::optional<size_t> bad = FindInvalidUtf8(what)) what[*bad] = '?';
     return Rejected("", "valid JSON", what);
   }
   return Validate(std::move(message));

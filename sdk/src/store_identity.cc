@@ -29,6 +29,7 @@ absl::Status ReadError(const std::string& name, sqlite3* db, int rc) {
   const std::string message = sqlite3_errmsg(db);
   switch (rc & 0xff) {
     case SQLITE_NOTADB:
+    case SQLITE_ERROR:  // A header SQLite cannot read: "unsupported file format".
       return absl::DataLossError(
           absl::StrCat(name, ": not an inlet recovery file (", message, ")"));
     case SQLITE_CORRUPT:
