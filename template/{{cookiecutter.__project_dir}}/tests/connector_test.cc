@@ -46,7 +46,7 @@ class {{ cookiecutter.connector_class }}Test : public ::testing::Test {
   }
 
   std::filesystem::path WriteFile(const std::string& name, const std::string& text) {
-    const std::filesystem::path path = dir_ / name;
+    std::filesystem::path path = dir_ / name;
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }

@@ -38,6 +38,7 @@ void {{ cookiecutter.connector_class }}::Run() {
 std::unique_ptr<inlet::SubjectInput<std::string>> Make{{ cookiecutter.connector_class }}Input(
     std::vector<std::filesystem::path> paths, inlet::SubjectOptions options) {
   std::vector<std::string> partitions;
+  partitions.reserve(paths.size());
   for (const std::filesystem::path& path : paths) partitions.push_back(path.filename().string());
   options.format = inlet::MessageFormat::kRaw;  // Lines are text, not JSON.
   return std::make_unique<inlet::SubjectInput<std::string>>(
