@@ -35,13 +35,13 @@ PACKAGE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CLASS_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 EMAIL = re.compile(r"[^@\s\"\\<>()\[\],;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+GITHUB_OWNER = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
 
 # The longest names the C++ sources are laid out for: with them every
 # generated line still fits clang-format's 100 columns the way the template
 # writes it, so the pinned clang-format leaves a fresh repository unchanged.
 MAX_LENGTHS = {"project_slug": 40, "package_name": 30, "connector_class": 30,
                "cpp_namespace": 30}
-GITHUB_OWNER = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
 
 
 def reserved_identifier(name: str) -> bool:

@@ -6,7 +6,14 @@ find_package, with FetchContent disconnected: no network). The generated tree
 is checked as its own CI would: pre-commit changes nothing, the workflows pass
 actionlint, zizmor and the workflow schema, and no template syntax survives.
 The Python variants are pip-installed into this venv and run under Bytewax.
-Every validation rule of the pre_gen_project hook has a test.
+A seventh bake with answers that need escaping (quotes, backslashes) and
+transliterating (a non-ASCII name) goes through the same checks. Nothing is
+formatted at bake time, so the pre-commit check is the first run of a fresh
+repository; the sources are also checked with the pinned clang-format for
+names of every length the hook accepts. `cruft create/check/diff/update` run
+on a git copy of the template, and sp-repo-review fails only the checks the
+generated README lists. Every validation rule of the pre_gen_project hook has
+a test.
 """
 
 import json
