@@ -1,56 +1,32 @@
 """Finishes a generated repository, from inside it.
 
-- Removes the Python package's files when it was not asked for.
-- Formats the C++ sources with the pinned clang-format when it is installed
-  (names of any length change where clang-format breaks lines), so that
-  `pre-commit run --all-files` finds nothing to change.
-- Writes .cruft.json: the template's source, commit and the answers, which
-  `cruft update` uses to bring later template changes into the repository.
+- Without the Python package, its files were never written (their names
+  render empty); the directories that would have held them are removed when
+  they are empty, so a user's own files there are never touched, even when
+  baking over an existing directory with `-f`.
+- Under cookiecutter, writes .cruft.json: the template's source, commit and the
+  answers, which `cruft update` uses to bring later template changes into the
+  repository. Under cruft (no `_repo_dir` in the context), cruft writes its own.
+
+The C++ sources are written already formatted as the pinned clang-format
+formats them, for names of any length the pre-generation hook accepts, so
+`pre-commit run --all-files` finds nothing to change without a formatter here.
 """
 
 import json
 import pathlib
-import shutil
 import subprocess
-import sys
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
-PYTHON_ONLY = ["pyproject.toml", "python", "examples/bytewax_flow.py", "tests/python"]
+# Deepest first, so a parent is empty once its children are gone.
+PYTHON_DIRS = ["python/" + ANSWERS["package_name"], "python", "examples", "tests/python"]
 
 
-def remove_python_package() -> None:
-    for name in PYTHON_ONLY:
+def remove_empty_python_directories() -> None:
+    for name in PYTHON_DIRS:
         path = pathlib.Path(name)
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-    for directory in ("examples",):
-        if pathlib.Path(directory).is_dir() and not any(pathlib.Path(directory).iterdir()):
-            pathlib.Path(directory).rmdir()
-
-
-def pinned_clang_format():
-    """The clang-format of the pinned version, next to this Python or on PATH."""
-    wanted = ANSWERS["_tools"]["clang_format"]
-    candidates = [pathlib.Path(sys.executable).parent / "clang-format", shutil.which("clang-format")]
-    for candidate in candidates:
-        if not candidate or not pathlib.Path(candidate).is_file():
-            continue
-        version = subprocess.run([str(candidate), "--version"], capture_output=True, text=True)
-        if f"version {wanted}" in version.stdout:
-            return str(candidate)
-    return None
-
-
-def format_sources() -> None:
-    sources = sorted(str(p) for p in pathlib.Path(".").rglob("*") if p.suffix in (".h", ".cc"))
-    clang_format = pinned_clang_format()
-    if clang_format is None:
-        print(f"note: clang-format {ANSWERS['_tools']['clang_format']} is not installed; "
-              f"run `pre-commit run --all-files` to format the C++ sources")
-        return
-    subprocess.run([clang_format, "-i", "--style=file", *sources], check=True)
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def git(repo: pathlib.Path, *args: str):
@@ -81,6 +57,6 @@ def write_cruft_json() -> None:
 
 if __name__ == "__main__":
     if ANSWERS["python_package"] != "yes":
-        remove_python_package()
-    format_sources()
-    write_cruft_json()
+        remove_empty_python_directories()
+    if "_repo_dir" in ANSWERS:
+        write_cruft_json()

@@ -35,8 +35,14 @@ SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CLASS_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+EMAIL = re.compile(r"[^@\s\"\\<>()\[\],;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 GITHUB_OWNER = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
+
+# The longest names the C++ sources are laid out for: with them every
+# generated line still fits clang-format's 100 columns the way the template
+# writes it, so the pinned clang-format leaves a fresh repository unchanged.
+MAX_LENGTHS = {"project_slug": 40, "package_name": 30, "connector_class": 30,
+               "cpp_namespace": 30}
 
 
 def reserved_identifier(name: str) -> bool:
@@ -75,6 +81,16 @@ def validate(answers: dict) -> list:
     if not name.strip() or not name.isprintable():
         errors.append(f"project_name {name!r}: give a name of printable characters "
                       f"(e.g. 'Orders Feed')")
+
+    for key in ("description", "author_name"):
+        value = answers[key]
+        if not value.strip() or not value.isprintable():
+            errors.append(f"{key} {value!r}: write one line of printable characters "
+                          f"(no tabs or line breaks)")
+    for key, limit in MAX_LENGTHS.items():
+        if len(answers[key]) > limit:
+            errors.append(f"{key} {answers[key]!r}: at most {limit} characters "
+                          f"({len(answers[key])} given), so that generated lines fit 100 columns")
 
     slug = answers["project_slug"]
     if not SLUG.fullmatch(slug):

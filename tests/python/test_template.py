@@ -6,7 +6,14 @@ find_package, with FetchContent disconnected: no network). The generated tree
 is checked as its own CI would: pre-commit changes nothing, the workflows pass
 actionlint, zizmor and the workflow schema, and no template syntax survives.
 The Python variants are pip-installed into this venv and run under Bytewax.
-Every validation rule of the pre_gen_project hook has a test.
+A seventh bake with answers that need escaping (quotes, backslashes) and
+transliterating (a non-ASCII name) goes through the same checks. Nothing is
+formatted at bake time, so the pre-commit check is the first run of a fresh
+repository; the sources are also checked with the pinned clang-format for
+names of every length the hook accepts. `cruft create/check/diff/update` run
+on a git copy of the template, and sp-repo-review fails only the checks the
+generated README lists. Every validation rule of the pre_gen_project hook has
+a test.
 """
 
 import json
@@ -22,6 +29,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 VENV_BIN = pathlib.Path(sys.executable).parent
 KINDS = ("partitioned", "dynamic", "subject")
 VARIANTS = [(kind, python) for kind in KINDS for python in ("no", "yes")]
+# Free text that must be escaped in TOML, CMake and Python, and a name that
+# must be transliterated to ASCII for the slug, the package and the class.
+TRICKY = {"project_name": "Orders Feed \u00dcnicode",
+          "description": 'Reads "quoted" C:\\data\\ paths & $HOME into a stream',
+          "author_name": 'J\u00f6hn "JD" O\\Brien'}
 
 
 def _env(**extra) -> dict:
@@ -42,7 +54,7 @@ def _run(command, cwd, timeout=900, env=None) -> subprocess.CompletedProcess:
     return result
 
 
-def bake(output_dir: pathlib.Path, template=ROOT, **answers) -> subprocess.CompletedProcess:
+def bake(output_dir: pathlib.Path, template=ROOT, flags=(), **answers) -> subprocess.CompletedProcess:
     """`cookiecutter --no-input <template> key=value...` into `output_dir`, with
     cookiecutter's clones and replay files kept beside it, not in the home."""
     if template == ROOT:  # A local tree may have no origin to derive the SDK's URL from.
@@ -51,7 +63,7 @@ def bake(output_dir: pathlib.Path, template=ROOT, **answers) -> subprocess.Compl
     config = output_dir.parent / f"{output_dir.name}-cookiecutter.yaml"
     config.write_text(f"cookiecutters_dir: {output_dir.parent / (output_dir.name + '-clones')}\n"
                       f"replay_dir: {output_dir.parent / (output_dir.name + '-replay')}\n")
-    command = [VENV_BIN / "cookiecutter", "--no-input", "--config-file", config, template,
+    command = [VENV_BIN / "cookiecutter", "--no-input", *flags, "--config-file", config, template,
                "--output-dir", output_dir, *(f"{key}={value}" for key, value in answers.items())]
     return subprocess.run([str(part) for part in command], capture_output=True, text=True,
                           timeout=120, env=_env())
@@ -61,13 +73,17 @@ def project_name(kind: str, python: str) -> str:
     return f"Orders {kind.title()}{' Py' if python == 'yes' else ''}"
 
 
-@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{k}-python-{p}" for k, p in VARIANTS])
+BAKES = [dict(project_name=project_name(k, p), input_kind=k, python_package=p)
+         for k, p in VARIANTS] + [dict(TRICKY, input_kind="dynamic", python_package="yes")]
+
+
+@pytest.fixture(scope="module", params=BAKES,
+                ids=[f"{k}-python-{p}" for k, p in VARIANTS] + ["tricky-answers"])
 def baked(request, tmp_path_factory) -> pathlib.Path:
-    """A repository generated with one input kind and Python answer."""
-    kind, python = request.param
-    output = tmp_path_factory.mktemp(f"bake-{kind}-{python}")
-    result = bake(output, project_name=project_name(kind, python), input_kind=kind,
-                  python_package=python)
+    """A repository generated with one input kind and Python answer (and one
+    with answers that need escaping and transliterating)."""
+    output = tmp_path_factory.mktemp("bake")
+    result = bake(output, **request.param)
     assert result.returncode == 0, result.stderr
     (project,) = output.iterdir()
     return project
@@ -199,14 +215,16 @@ def test_cruft_json_records_the_template_and_the_answers(baked):
     assert cruft["commit"] == git("rev-parse", "HEAD")
     assert cruft["template"] == (git("config", "--get", "remote.origin.url") or str(ROOT))
     answers = cruft["context"]["cookiecutter"]
-    assert answers["project_name"] == project_name(answers["input_kind"],
-                                                   answers["python_package"])
+    assert answers["project_name"] in [b["project_name"] for b in BAKES]
 
 
 def test_python_package_installs_and_runs_under_bytewax(baked, installed_sdk, inlet_package):
     answers = answers_of(baked)
     if answers["python_package"] != "yes":
         pytest.skip("generated without the Python package")
+    if answers["project_name"] == TRICKY["project_name"]:
+        pytest.skip("the dynamic Python variant is installed already; the tricky answers' "
+                    "pyproject.toml is parsed by test_tricky_answers_are_escaped")
     env = _env(CMAKE_PREFIX_PATH=str(installed_sdk))
     _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
           "--no-build-isolation", "--no-deps",
@@ -217,7 +235,8 @@ def test_python_package_installs_and_runs_under_bytewax(baked, installed_sdk, in
         # flow on two workers under the real Bytewax runtime.
         result = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], baked,
                       env=env)
-        assert re.search(r"\b3 passed\b", result.stdout), result.stdout[-2000:]
+        # Two tests of the module alone and three under Bytewax.
+        assert re.search(r"\b5 passed\b", result.stdout), result.stdout[-2000:]
     finally:
         subprocess.run([sys.executable, "-m", "pip", "uninstall", "--quiet", "--yes",
                         answers["project_slug"]], capture_output=True)
@@ -262,6 +281,10 @@ BAD_ANSWERS = [
     ({"github_owner": "-acme"}, "github_owner '-acme': a GitHub user or organization"),
     ({"version": "1.0"}, "version '1.0': write a version as MAJOR.MINOR.PATCH"),
     ({"inlet_version": "latest"}, "inlet_version 'latest': write a version"),
+    ({"connector_class": "C" + "c" * 30}, "connector_class 'C" + "c" * 30 + "': at most 30"),
+    ({"project_slug": "s" * 41}, "project_slug '" + "s" * 41 + "': at most 40 characters"),
+    ({"description": "two\tparts"}, "description 'two\\tparts': write one line"),
+    ({"author_email": 'jane"@example.com'}, "author_email 'jane\"@example.com'"),
     # Combinations: names C++ accepts but Python cannot import.
     ({"package_name": "lambda", "python_package": "yes"},
      "package_name 'lambda' with python_package 'yes': it is a Python keyword"),
@@ -327,3 +350,139 @@ def test_interactive_cookiecutter_asks_the_questions_in_order(tmp_path):
     for prompt in ("Project name", "Connector class name", "Input kind",
                    "Also build a Python package for Bytewax?"):
         assert prompt in result.stdout
+
+
+def test_tricky_answers_are_escaped_and_names_transliterated(tmp_path):
+    """Quotes and backslashes in free text stay literal in TOML, CMake and the
+    Python docstring; a non-ASCII name derives ASCII names."""
+    import ast
+    import tomllib
+
+    result = bake(tmp_path, **TRICKY, python_package="yes")
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "orders-feed-unicode"
+    answers = answers_of(project)
+    assert (answers["package_name"], answers["connector_class"]) == (
+        "orders_feed_unicode", "OrdersFeedUnicode")
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert meta["description"] == TRICKY["description"]
+    assert meta["authors"][0]["name"] == TRICKY["author_name"]
+    init = project / "python/orders_feed_unicode/__init__.py"
+    assert ast.get_docstring(ast.parse(init.read_text())).startswith(TRICKY["description"])
+    # CMake reads the description back unchanged (configure-time only: no build).
+    script = tmp_path / "read.cmake"
+    cmake_lists = (project / "CMakeLists.txt").read_text()
+    description = re.search(r'DESCRIPTION ("(?:[^"\\]|\\.)*")', cmake_lists).group(1)
+    script.write_text(f"set(d {description})\nmessage(STATUS \"[${{d}}]\")\n")
+    shown = _run(["cmake", "-P", script], tmp_path)
+    assert f"[{TRICKY['description']}]" in shown.stdout + shown.stderr
+
+
+def test_sharp_s_and_accents_become_ascii(tmp_path):
+    assert bake(tmp_path, project_name="Straße Café").returncode == 0
+    answers = answers_of(tmp_path / "strasse-cafe")
+    assert (answers["package_name"], answers["connector_class"]) == ("strasse_cafe",
+                                                                     "StrasseCafe")
+
+
+def test_baking_over_a_directory_with_f_keeps_the_users_files(tmp_path):
+    """Without the Python package, -f over an existing directory writes no
+    Python file and deletes none of the user's."""
+    project = tmp_path / "my-connector"
+    mine = {"pyproject.toml": "[project]\nname = 'mine'\n", "python/mine.py": "x = 1\n",
+            "examples/mine.py": "y = 2\n", "tests/python/test_mine.py": "z = 3\n"}
+    for name, text in mine.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    result = bake(tmp_path, flags=["-f"], python_package="no")
+    assert result.returncode == 0, result.stderr
+    for name, text in mine.items():
+        assert (project / name).read_text() == text, name
+    assert (project / "include/my_connector/connector.h").exists()
+    assert not (project / "python/my_connector").exists()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_clang_format_leaves_the_sources_unchanged_for_any_name_length(tmp_path, kind):
+    """Nothing formats at bake time: the sources are written as the pinned
+    clang-format writes them, from the shortest names to the longest the
+    hook accepts."""
+    changed = []
+    for length in (1, 7, 13, 19, 25, 30):
+        out = tmp_path / str(length)
+        result = bake(out, input_kind=kind, python_package="yes",
+                      project_slug="s" * min(length + 10, 40), package_name="p" * length,
+                      connector_class="C" + "c" * (length - 1), cpp_namespace="n" * length)
+        assert result.returncode == 0, result.stderr
+        (project,) = out.iterdir()
+        for source in sorted(project.rglob("*")):
+            if source.suffix not in (".h", ".cc"):
+                continue
+            formatted = subprocess.run([VENV_BIN / "clang-format", "--style=file", source],
+                                       cwd=project, capture_output=True, text=True, check=True)
+            if formatted.stdout != source.read_text():
+                changed.append(f"{length}: {source.relative_to(project)}")
+    assert changed == []
+
+
+def _git(repo, *args):
+    return _run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], repo)
+
+
+def test_cruft_create_update_check_and_diff(tmp_path):
+    """A git copy of the template at one commit; a repository made from it by
+    `cruft create`; a later template commit arrives through `cruft update`."""
+    template = tmp_path / "template-repo"
+    template.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "cookiecutter.json",
+                              "template"], capture_output=True, check=True).stdout
+    for name in filter(None, archive.decode().split("\0")):
+        (template / name).parent.mkdir(parents=True, exist_ok=True)
+        (template / name).write_bytes((ROOT / name).read_bytes())
+    _git(template, "init", "-q")
+    _git(template, "add", "-A")
+    _git(template, "commit", "-qm", "one")
+    cruft = VENV_BIN / "cruft"
+    out = tmp_path / "out"
+    out.mkdir()
+    _run([cruft, "create", "--no-input", "--directory", "template", "--extra-context",
+          json.dumps({"project_name": "Orders Feed", "python_package": "yes"}),
+          f"file://{template}"], out)
+    project = out / "orders-feed"
+    assert (project / "pyproject.toml").exists()
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "generated")
+    assert "up to date" in _run([cruft, "check"], project).stdout
+
+    # A local change shows in `cruft diff`.
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\nA note of the project's own.\n")
+    assert "A note of the project's own." in _run([cruft, "diff"], project).stdout
+    _git(project, "commit", "-qam", "note")
+
+    changelog = template / "template/{{cookiecutter.__project_dir}}/CHANGELOG.md"
+    changelog.write_text(changelog.read_text() + "- A line the template added later.\n")
+    _git(template, "commit", "-qam", "two")
+    stale = subprocess.run([cruft, "check"], cwd=project, capture_output=True, text=True)
+    assert stale.returncode != 0 and "out of date" in stale.stdout
+    _run([cruft, "update", "-y"], project)
+    assert "- A line the template added later." in (project / "CHANGELOG.md").read_text()
+    assert "A note of the project's own." in readme.read_text()
+    assert "up to date" in _run([cruft, "check"], project).stdout
+
+
+def test_sp_repo_review_fails_only_the_checks_the_readme_lists(tmp_path):
+    assert bake(tmp_path, python_package="yes").returncode == 0
+    project = tmp_path / "my-connector"
+    _git(project, "init", "-q")
+    result = subprocess.run([VENV_BIN / "sp-repo-review", ".", "--format", "json"], cwd=project,
+                            capture_output=True, text=True, timeout=300, env=_env())
+    checks = json.loads(result.stdout)["checks"]
+    failing = {name for name, check in checks.items() if check["result"] is False}
+    readme = (project / "README.md").read_text()
+    table = readme[readme.index("These are left failing"):]
+    listed = set(re.findall(r"\b(?:PC|PY|PP|MY|RF|SEC|GH|RTD|NOX|GEN)\d+\b",
+                            table[:table.index("\n\n", table.index("| check"))]))
+    assert failing == listed
+    assert len(checks) - len(failing) > 20  # Most checks apply and pass.

@@ -10,33 +10,43 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "inlet/run_main.h"
+{%- if cookiecutter.input_kind == "subject" %}
+#include "inlet/subject_input.h"
+{%- endif %}
+
 #include "{{ cookiecutter.package_name }}/connector.h"
 
-{%- if cookiecutter.input_kind == "subject" %}
-{%- set input_type = "inlet::SubjectInput<std::string>" %}
+namespace {
+{% if cookiecutter.input_kind == "subject" %}
+using Input = inlet::SubjectInput<std::string>;
 {%- else %}
-{%- set input_type = cookiecutter.cpp_namespace ~ "::" ~ cookiecutter.connector_class %}
+using Input = {{ cookiecutter.cpp_namespace }}::{{ cookiecutter.connector_class }};
 {%- endif %}
 
-int main(int argc, char** argv) {
-  return inlet::RunMain(argc, argv,
-                        [](const std::vector<std::string>& args)
-                            -> absl::StatusOr<std::unique_ptr<{{ input_type }}>> {
-                          if (args.empty()) {
-                            return absl::InvalidArgumentError(
-                                "no files given; usage: {{ cookiecutter.project_slug }} [flags] FILE...");
-                          }
-                          std::vector<std::filesystem::path> paths(args.begin(), args.end());
+constexpr char kProgram[] = "{{ cookiecutter.project_slug }}";
+
+// The input over the files named on the command line.
+absl::StatusOr<std::unique_ptr<Input>> MakeInput(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no files given; usage: ", kProgram, " [flags] FILE..."));
+  }
+  std::vector<std::filesystem::path> paths(args.begin(), args.end());
 {%- if cookiecutter.input_kind == "subject" %}
-                          return {{ cookiecutter.cpp_namespace }}::Make{{ cookiecutter.connector_class }}Input(std::move(paths));
+  return {{ cookiecutter.cpp_namespace }}::Make{{ cookiecutter.connector_class }}Input(std::move(paths));
 {%- else %}
-                          return std::make_unique<{{ input_type }}>(std::move(paths));
+  return std::make_unique<Input>(std::move(paths));
 {%- endif %}
-                        });
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return inlet::RunMain(argc, argv, MakeInput); }

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "inlet/subject_input.h"
 {%- endif %}
+
 #include "{{ cookiecutter.package_name }}/connector.h"
 
 namespace {
@@ -29,6 +30,7 @@ class {{ cookiecutter.connector_class }}Harness {
   using Input = inlet::SubjectInput<std::string>;
 {%- else %}
   using Input = {{ cookiecutter.cpp_namespace }}::{{ cookiecutter.connector_class }};
+  using Options = {{ cookiecutter.cpp_namespace }}::{{ cookiecutter.connector_class }}Options;
 {%- endif %}
   static constexpr inlet::conformance::Capabilities kCapabilities = {};
 
@@ -57,11 +59,11 @@ class {{ cookiecutter.connector_class }}Harness {
   std::unique_ptr<Input> NewInput() {
 {%- if cookiecutter.input_kind == "subject" %}
     // A small backlog keeps batches small, so the suite can act between them.
-    return {{ cookiecutter.cpp_namespace }}::Make{{ cookiecutter.connector_class }}Input(
-        paths_, {.autocommit_duration = absl::Milliseconds(2), .max_backlog = 3});
+    inlet::SubjectOptions options{.autocommit_duration = absl::Milliseconds(2), .max_backlog = 3};
+    return {{ cookiecutter.cpp_namespace }}::Make{{ cookiecutter.connector_class }}Input(paths_, options);
 {%- else %}
     // Small batches, so the suite can act between them.
-    return std::make_unique<Input>(paths_, {{ cookiecutter.cpp_namespace }}::{{ cookiecutter.connector_class }}Options{.batch_size = 3});
+    return std::make_unique<Input>(paths_, Options{.batch_size = 3});
 {%- endif %}
   }
 

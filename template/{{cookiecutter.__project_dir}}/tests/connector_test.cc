@@ -1,6 +1,8 @@
 // What {{ cookiecutter.connector_class }} does with real files on the embedded runtime.
 // The contract itself is checked by conformance_test.cc.
 
+#include "{{ cookiecutter.package_name }}/connector.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -14,7 +16,6 @@
 #include "gtest/gtest.h"
 #include "inlet/run.h"
 #include "inlet/testing/testing.h"
-#include "{{ cookiecutter.package_name }}/connector.h"
 
 namespace {
 
@@ -45,7 +46,7 @@ class {{ cookiecutter.connector_class }}Test : public ::testing::Test {
   }
 
   std::filesystem::path WriteFile(const std::string& name, const std::string& text) {
-    const std::filesystem::path path = dir_ / name;
+    std::filesystem::path path = dir_ / name;
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }

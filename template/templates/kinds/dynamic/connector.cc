@@ -70,10 +70,12 @@ class FileLinesSource final : public inlet::StatelessSource<std::string> {
 
 }  // namespace
 
-{{ cookiecutter.connector_class }}::{{ cookiecutter.connector_class }}(std::vector<std::filesystem::path> paths, {{ cookiecutter.connector_class }}Options options)
+{{ cookiecutter.connector_class }}::{{ cookiecutter.connector_class }}(  //
+    std::vector<std::filesystem::path> paths, {{ cookiecutter.connector_class }}Options options)
     : paths_(std::move(paths)), options_(options) {}
 
-absl::StatusOr<std::unique_ptr<{{ cookiecutter.connector_class }}::Source>> {{ cookiecutter.connector_class }}::Build(std::string_view, int worker_index, int worker_count) {
+auto {{ cookiecutter.connector_class }}::Build(std::string_view, int worker_index, int worker_count)
+    -> absl::StatusOr<std::unique_ptr<Source>> {
   std::vector<std::filesystem::path> share;
   for (size_t i = worker_index; i < paths_.size(); i += worker_count) {
     if (!std::filesystem::exists(paths_[i])) {

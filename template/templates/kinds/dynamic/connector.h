@@ -1,4 +1,4 @@
-// {{ cookiecutter.connector_class }}: {{ cookiecutter.description }}.
+// {{ cookiecutter.connector_class }}: the connector (README.md says what it reads).
 //
 // A dynamic input (Bytewax's DynamicSource): every worker builds one source
 // and reads its own share of a stream that balances itself, such as a
@@ -37,8 +37,8 @@ struct {{ cookiecutter.connector_class }}Options {
 class {{ cookiecutter.connector_class }} final : public inlet::DynamicInput<std::string> {
  public:
   // Reads `paths`, shared out over the workers.
-  explicit {{ cookiecutter.connector_class }}(std::vector<std::filesystem::path> paths,
-                    {{ cookiecutter.connector_class }}Options options = {});
+  explicit {{ cookiecutter.connector_class }}(  //
+      std::vector<std::filesystem::path> paths, {{ cookiecutter.connector_class }}Options options = {});
 
   // Builds the source of worker `worker_index` of `worker_count`. Called once
   // per worker per run, before any source is polled. A worker with no share

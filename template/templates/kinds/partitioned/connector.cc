@@ -61,7 +61,8 @@ class FileLinesSource final : public inlet::StatefulSource<std::string, int64_t>
 
 }  // namespace
 
-{{ cookiecutter.connector_class }}::{{ cookiecutter.connector_class }}(std::vector<std::filesystem::path> paths, {{ cookiecutter.connector_class }}Options options)
+{{ cookiecutter.connector_class }}::{{ cookiecutter.connector_class }}(  //
+    std::vector<std::filesystem::path> paths, {{ cookiecutter.connector_class }}Options options)
     : paths_(std::move(paths)), options_(options) {}
 
 absl::StatusOr<std::vector<std::string>> {{ cookiecutter.connector_class }}::ListParts() {
@@ -78,8 +79,9 @@ absl::StatusOr<std::vector<std::string>> {{ cookiecutter.connector_class }}::Lis
   return names;
 }
 
-absl::StatusOr<std::unique_ptr<{{ cookiecutter.connector_class }}::Source>> {{ cookiecutter.connector_class }}::BuildPart(std::string_view, std::string_view for_part,
-                                                               std::optional<int64_t> resume) {
+auto {{ cookiecutter.connector_class }}::BuildPart(  //
+    std::string_view, std::string_view for_part, std::optional<int64_t> resume)
+    -> absl::StatusOr<std::unique_ptr<Source>> {
   for (const std::filesystem::path& path : paths_) {
     if (path.filename().string() != for_part) continue;
     std::ifstream file(path, std::ios::binary);

@@ -1,4 +1,4 @@
-// {{ cookiecutter.connector_class }}: {{ cookiecutter.description }}.
+// {{ cookiecutter.connector_class }}: the connector (README.md says what it reads).
 //
 // A partitioned input (Bytewax's FixedPartitionedSource): a fixed set of
 // named partitions, each read in order and resumable on its own. This one
@@ -40,8 +40,8 @@ struct {{ cookiecutter.connector_class }}Options {
 class {{ cookiecutter.connector_class }} final : public inlet::PartitionedInput<std::string, int64_t> {
  public:
   // Reads `paths`, one partition per file, named by the file's name.
-  explicit {{ cookiecutter.connector_class }}(std::vector<std::filesystem::path> paths,
-                    {{ cookiecutter.connector_class }}Options options = {});
+  explicit {{ cookiecutter.connector_class }}(  //
+      std::vector<std::filesystem::path> paths, {{ cookiecutter.connector_class }}Options options = {});
 
   // Names the partitions: one per file, by file name. Called once per run,
   // before any partition is built. The names must be the same on every call

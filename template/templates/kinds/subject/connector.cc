@@ -16,9 +16,9 @@
 
 namespace {{ cookiecutter.cpp_namespace }} {
 
-{{ cookiecutter.connector_class }}::{{ cookiecutter.connector_class }}(std::filesystem::path path) : path_(std::move(path)) {}
-
-void {{ cookiecutter.connector_class }}::Seek(const nlohmann::json& offset) { offset_ = offset.get<int64_t>(); }
+void {{ cookiecutter.connector_class }}::Seek(const nlohmann::json& offset) {
+  offset_ = offset.get<int64_t>();  // Reading resumes right after this byte offset.
+}
 
 void {{ cookiecutter.connector_class }}::Run() {
   std::ifstream file(path_, std::ios::binary);
@@ -38,13 +38,16 @@ void {{ cookiecutter.connector_class }}::Run() {
 std::unique_ptr<inlet::SubjectInput<std::string>> Make{{ cookiecutter.connector_class }}Input(
     std::vector<std::filesystem::path> paths, inlet::SubjectOptions options) {
   std::vector<std::string> partitions;
+  partitions.reserve(paths.size());
   for (const std::filesystem::path& path : paths) partitions.push_back(path.filename().string());
   options.format = inlet::MessageFormat::kRaw;  // Lines are text, not JSON.
   return std::make_unique<inlet::SubjectInput<std::string>>(
       std::move(partitions),
-      [paths = std::move(paths)](std::string_view partition) -> std::unique_ptr<inlet::ConnectorSubject> {
+      [paths = std::move(paths)](
+          std::string_view partition) -> std::unique_ptr<inlet::ConnectorSubject> {
         for (const std::filesystem::path& path : paths) {
-          if (path.filename().string() == partition) return std::make_unique<{{ cookiecutter.connector_class }}>(path);
+          if (path.filename().string() != partition) continue;
+          return std::make_unique<{{ cookiecutter.connector_class }}>(path);
         }
         return nullptr;
       },

@@ -1,4 +1,4 @@
-// {{ cookiecutter.connector_class }}: {{ cookiecutter.description }}.
+// {{ cookiecutter.connector_class }}: the connector (README.md says what it reads).
 //
 // A connector subject (Pathway's ConnectorSubject): `Run` is a plain loop on
 // a thread of its own that may block on a client library, and pushes
@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "inlet/connector_subject.h"
@@ -30,7 +31,7 @@ namespace {{ cookiecutter.cpp_namespace }} {
 // Reads one file; each line is one message.
 class {{ cookiecutter.connector_class }} final : public inlet::ConnectorSubject {
  public:
-  explicit {{ cookiecutter.connector_class }}(std::filesystem::path path);
+  explicit {{ cookiecutter.connector_class }}(std::filesystem::path path) : path_(std::move(path)) {}
 
   // Called before `Run`, on the subject's thread, when the partition resumes:
   // `offset` is the last offset reported with `ReportOffset` that was
