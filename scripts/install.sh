@@ -10,7 +10,7 @@ debian_packages=(
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libsqlite3-dev libbenchmark-dev libsimdjson-dev
   python3-venv python3-dev valgrind
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-tidy
 )
 
 missing=()

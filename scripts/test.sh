@@ -4,7 +4,8 @@
 # + UndefinedBehaviorSanitizer (asan) and ThreadSanitizer (tsan), and runs the
 # pytest suites (package install, example program, hygiene checks, and the
 # inlet Python package, built from this tree, under the real Bytewax and
-# Pathway runtimes).
+# Pathway runtimes), with clang-tidy over the SDK and a brief run of every
+# fuzz target between them.
 # Ends with the summary line of every ctest run and of pytest.
 # INLET_PRESETS limits the ctest runs (default "dev asan tsan"); the GitHub
 # workflow runs the sanitizer presets as parallel jobs of their own.
@@ -30,6 +31,19 @@ for preset in ${INLET_PRESETS:-dev asan tsan}; do
     exit 1
   fi
 done
+
+# Static analysis over the dev build's compile commands, and each fuzz target
+# briefly over its seed corpus (scripts/fuzz.sh; FUZZ_SECONDS for longer).
+if [[ " ${INLET_PRESETS:-dev asan tsan} " == *" dev "* ]]; then
+  echo "== clang-tidy" >&2
+  bash scripts/tidy.sh build/dev | tee "$logs/tidy.log" | tail -n 20 ||
+    { printf '%s\n' "${summaries[@]}"; exit 1; }
+  summaries+=("clang-tidy" "$(tail -n 1 "$logs/tidy.log")")
+fi
+echo "== fuzz" >&2
+bash scripts/fuzz.sh >"$logs/fuzz.log" 2>&1 ||
+  { tail -n 40 "$logs/fuzz.log"; printf '%s\n' "${summaries[@]}"; exit 1; }
+summaries+=("fuzz" "$(tail -n 1 "$logs/fuzz.log")")
 
 echo "== pytest" >&2
 pytest_status=0

@@ -72,7 +72,7 @@ absl::StatusOr<uint64_t> TailHash(int fd, int64_t length, const std::string& whe
 
 // `path` as text a marker can hold: markers must be valid UTF-8.
 std::string MarkerText(const fs::path& path) {
-  const std::string text = path.string();
+  std::string text = path.string();
   if (!FindInvalidUtf8(text).has_value()) return text;
   return nlohmann::json::parse(
              nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
@@ -288,7 +288,7 @@ absl::StatusOr<nlohmann::json> JsonLinesWriter::Commit() {
   // macOS declares no fdatasync; fsync gives what SQLite's default gives there.
   if (::fsync(fd) != 0) return ErrnoError(where, "fsync failed", errno);
 #endif
-  const long length = std::ftell(file_);
+  const auto length = std::ftell(file_);
   if (length < 0) return ErrnoError(where, "cannot tell the length", errno);
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoError(where, "cannot examine", errno);

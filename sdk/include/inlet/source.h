@@ -44,7 +44,7 @@ class StatefulSource : public internal::WakeableSource {
   StatefulSource() = default;
   StatefulSource(const StatefulSource&) = delete;
   StatefulSource& operator=(const StatefulSource&) = delete;
-  virtual ~StatefulSource() = default;
+  ~StatefulSource() override = default;
 
   // Appends the items that are ready now to `out` (which the runtime passes
   // in empty) and says whether more may follow. Called only when the
@@ -99,7 +99,7 @@ class StatelessSource : public internal::WakeableSource {
   StatelessSource() = default;
   StatelessSource(const StatelessSource&) = delete;
   StatelessSource& operator=(const StatelessSource&) = delete;
-  virtual ~StatelessSource() = default;
+  ~StatelessSource() override = default;
 
   // Same contract as `StatefulSource::NextBatch`: append what is ready, never
   // block, `kEnd` when exhausted.

@@ -26,7 +26,7 @@
 namespace inlet {
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
 
 // FNV-1a: the same worker for a name in every process and on every platform
 // (std::hash promises neither), so processes of a cluster agree.

@@ -16,14 +16,14 @@
 namespace inlet {
 namespace {
 
-constexpr size_t kChunkBytes = 64 * 1024;
+constexpr size_t kChunkBytes = size_t{64} * 1024;
 
 }  // namespace
 
 void StdinSubject::Run() {
   internal::StoppablePoller poller(stop_token());
   internal::LineSplitter lines;
-  auto push = [this](std::string line) { NextStr(std::move(line)); };
+  auto push = [this](const std::string& line) { NextStr(line); };
   std::string chunk(kChunkBytes, '\0');
   pollfd input = {.fd = fd_, .events = POLLIN, .revents = 0};
   while (poller.Wait({&input, 1})) {

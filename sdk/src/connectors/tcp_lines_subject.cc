@@ -24,7 +24,7 @@
 namespace inlet {
 namespace {
 
-constexpr size_t kChunkBytes = 64 * 1024;
+constexpr size_t kChunkBytes = size_t{64} * 1024;
 
 struct Endpoint {
   sockaddr_storage storage = {};
@@ -172,8 +172,8 @@ absl::StatusOr<std::unique_ptr<TcpLinesSubject>> TcpLinesSubject::Create(std::st
   if (::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &bound_length) != 0) {
     return failed("getsockname");
   }
-  return std::unique_ptr<TcpLinesSubject>(new TcpLinesSubject(
-      listener.Release(), PortOf(bound), FormatAddress(bound), std::move(options)));
+  return std::unique_ptr<TcpLinesSubject>(
+      new TcpLinesSubject(listener.Release(), PortOf(bound), FormatAddress(bound), options));
 }
 
 TcpLinesSubject::TcpLinesSubject(int listen_fd, uint16_t port, std::string address,
@@ -226,7 +226,7 @@ void TcpLinesSubject::AcceptClients(int listener,
 }
 
 bool TcpLinesSubject::ReadFrom(Connection& connection, std::string& chunk) {
-  auto push = [this](std::string line) { NextStr(std::move(line)); };
+  auto push = [this](const std::string& line) { NextStr(line); };
   const ssize_t read = ::read(connection.socket.get(), chunk.data(), chunk.size());
   const int error = read < 0 ? errno : 0;
   if (error == EINTR || error == EAGAIN || error == EWOULDBLOCK) return true;

@@ -10,8 +10,8 @@
 
 namespace inlet::internal::conformance {
 
-Watchdog::Watchdog(std::stop_source stop, absl::Duration limit)
-    : thread_([this, stop, limit](std::stop_token done) mutable {
+Watchdog::Watchdog(const std::stop_source& stop, absl::Duration limit)
+    : thread_([this, stop, limit](const std::stop_token& done) mutable {
         std::mutex mutex;
         std::unique_lock<std::mutex> lock(mutex);
         std::condition_variable_any().wait_for(lock, done, absl::ToChronoMilliseconds(limit),

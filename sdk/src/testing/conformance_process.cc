@@ -37,9 +37,11 @@ absl::StatusOr<pid_t> SpawnCurrentTest(const std::filesystem::path& dir) {
   std::vector<std::string> env = {absl::StrCat(kChildDirectoryVariable, "=", dir.string())};
   for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (std::string& entry : env) envp.push_back(entry.data());
   envp.push_back(nullptr);
 

@@ -106,7 +106,7 @@ class CollectingSink final : public Sink<T> {
 // connector that never ends fails the case instead of hanging it.
 class Watchdog {
  public:
-  Watchdog(std::stop_source stop, absl::Duration limit);
+  Watchdog(const std::stop_source& stop, absl::Duration limit);
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
   ~Watchdog();
@@ -126,7 +126,7 @@ struct RunOutcome {
 // Runs `input` into `sink` with `options` (its `stop` replaced by `stop`),
 // requesting a stop when `limit` passes.
 template <class Input, class T>
-RunOutcome RunWithin(Input& input, Sink<T>& sink, RunOptions options, std::stop_source stop,
+RunOutcome RunWithin(Input& input, Sink<T>& sink, RunOptions options, const std::stop_source& stop,
                      absl::Duration limit) {
   options.stop = stop.get_token();
   Watchdog watchdog(stop, limit);
