@@ -16,7 +16,8 @@ for source in bench/*_bench.cc; do
 done
 
 cmake --preset release >/dev/null
-cmake --build --preset release --target "${benches[@]}" runtime_overhead_driver inlet-tcp-lines
+cmake --build --preset release --target "${benches[@]}" runtime_overhead_driver inlet-tcp-lines \
+  inlet inlet_connectors inlet_main inlet_testing
 
 # Other processes skew the results; the report records the load they ran under.
 load_before=$(python3 -c 'import os; print("%.2f %.2f %.2f" % os.getloadavg())')

@@ -11,7 +11,7 @@ bash scripts/install.sh
 main=build/main
 echo "main: build and install the SDK into $main/sdk" >&2
 cmake --preset dev >/dev/null
-cmake --build --preset dev --target inlet >/dev/null
+cmake --build --preset dev --target inlet inlet_connectors inlet_main inlet_testing >/dev/null
 cmake --install build/dev --prefix "$main/sdk" >/dev/null
 
 echo "main: generate $main/my-connector from the template (default answers)" >&2
