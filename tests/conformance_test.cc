@@ -2,6 +2,7 @@
 
 #include "inlet/testing/conformance.h"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -148,10 +150,13 @@ class GeneratorInputHarness {
 
 // Reads one file with plain blocking reads, as a client library would: the
 // byte offset after each line is its resume offset, and a commit follows
-// every third line, so a commit holds several messages.
+// every third line, so a commit holds several messages. When following, it
+// waits at the end of the file for more lines (checking every millisecond)
+// until the run stops, and commits what it has whenever it reaches the end.
 class FileLinesSubject final : public inlet::ConnectorSubject {
  public:
-  explicit FileLinesSubject(std::filesystem::path path) : path_(std::move(path)) {}
+  FileLinesSubject(std::filesystem::path path, bool follow)
+      : path_(std::move(path)), follow_(follow) {}
 
   void Seek(const nlohmann::json& offset) override { offset_ = offset.get<int64_t>(); }
 
@@ -160,17 +165,34 @@ class FileLinesSubject final : public inlet::ConnectorSubject {
     if (!file) throw std::runtime_error(absl::StrCat("cannot open ", path_.string()));
     file.seekg(offset_);
     ReportOffset(offset_);
-    std::string line;
-    for (int64_t lines = 1; !stop_requested() && std::getline(file, line); ++lines) {
-      offset_ += static_cast<int64_t>(line.size()) + 1;
-      NextStr(line);
-      ReportOffset(offset_);
-      if (lines % 3 == 0) Commit();
+    int64_t uncommitted = 0;
+    while (!stop_requested()) {
+      std::string line;
+      // A line without its newline is still being written.
+      if (std::getline(file, line) && !file.eof()) {
+        offset_ += static_cast<int64_t>(line.size()) + 1;
+        NextStr(line);
+        ReportOffset(offset_);
+        if (++uncommitted == 3) {
+          Commit();
+          uncommitted = 0;
+        }
+        continue;
+      }
+      if (!follow_) break;
+      if (uncommitted > 0) {
+        Commit();
+        uncommitted = 0;
+      }
+      file.clear();
+      file.seekg(offset_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
 
  private:
   std::filesystem::path path_;
+  const bool follow_;
   int64_t offset_ = 0;
 };
 
@@ -178,14 +200,20 @@ class FileLinesSubject final : public inlet::ConnectorSubject {
 class SubjectInputHarness : public TextFiles {
  public:
   using Input = inlet::SubjectInput<std::string>;
-  static constexpr Capabilities kCapabilities = {};
-  std::unique_ptr<Input> NewInput() {
+  static constexpr Capabilities kCapabilities = {.wakes = true};
+  std::unique_ptr<Input> NewInput() { return NewSubjectInput(false); }
+  // Its subjects follow their files.
+  std::unique_ptr<Input> NewLiveInput() { return NewSubjectInput(true); }
+
+ private:
+  std::unique_ptr<Input> NewSubjectInput(bool follow) {
     std::vector<std::string> partitions;
     for (const std::filesystem::path& path : paths_) partitions.push_back(path.stem().string());
     return std::make_unique<Input>(
         std::move(partitions),
-        [dir = dir_](std::string_view partition) {
-          return std::make_unique<FileLinesSubject>(dir / (std::string(partition) + ".txt"));
+        [dir = dir_, follow](std::string_view partition) {
+          return std::make_unique<FileLinesSubject>(dir / (std::string(partition) + ".txt"),
+                                                    follow);
         },
         // A small backlog keeps batches small, so the kit can act between them.
         inlet::SubjectOptions{.format = inlet::MessageFormat::kRaw,
