@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "inlet/connectors/directory_input.h"
 #include "inlet/connectors/file_input.h"
 #include "inlet/connectors/generator_input.h"
+#include "inlet/connectors/spool_directory_input.h"
 #include "inlet/subject_input.h"
 #include "inlet/testing/testing.h"
 
@@ -223,6 +225,66 @@ class SubjectInputHarness : public TextFiles {
   }
 };
 
+// Each Write drops one complete file, `part-p-k.txt`, into the spool
+// directory (written under a dot name, then renamed, as producers must). A
+// file is deleted once its lines are committed, so the connector's
+// acknowledgements are the files that are gone.
+class SpoolDirectoryInputHarness {
+ public:
+  using Input = inlet::SpoolDirectoryInput;
+  static constexpr Capabilities kCapabilities = {.delivery =
+                                                     inlet::conformance::Delivery::kAtLeastOnce};
+
+  absl::Status CreateDataSet(const std::filesystem::path& dir, int) {
+    spool_ = dir / "spool";
+    files_.clear();
+    std::error_code error;
+    std::filesystem::remove_all(spool_, error);
+    if (!std::filesystem::create_directories(spool_, error)) {
+      return absl::InternalError(
+          absl::StrCat("cannot create ", spool_.string(), ": ", error.message()));
+    }
+    return absl::OkStatus();
+  }
+  std::string MakeItem(int partition, int64_t index) { return ItemName(partition, index); }
+  absl::Status Write(int partition, const std::vector<std::string>& items) {
+    if (items.empty()) return absl::OkStatus();
+    const std::string name = absl::StrCat("part-", partition, "-", files_.size(), ".txt");
+    const std::filesystem::path hidden = spool_ / ("." + name);
+    {
+      std::ofstream file(hidden, std::ios::trunc);
+      for (const std::string& item : items) file << item << '\n';
+      if (!file) return absl::InternalError(absl::StrCat("cannot write ", hidden.string()));
+    }
+    std::error_code error;
+    std::filesystem::rename(hidden, spool_ / name, error);
+    if (error) return absl::InternalError(absl::StrCat("cannot rename ", hidden.string()));
+    files_.emplace_back(name, items);
+    return absl::OkStatus();
+  }
+  std::unique_ptr<Input> NewInput() {
+    return std::make_unique<Input>(inlet::SpoolDirectoryOptions{
+        .directory = spool_,
+        .scan_interval = absl::Milliseconds(5),
+        .batch_size = 3,  // Small batches, so the kit can act between them.
+        .stop_when_empty = true});
+  }
+  // The lines of every file the connector removed.
+  std::vector<std::string> Acknowledged() {
+    std::vector<std::string> removed;
+    for (const auto& [name, items] : files_) {
+      if (!std::filesystem::exists(spool_ / name)) {
+        removed.insert(removed.end(), items.begin(), items.end());
+      }
+    }
+    return removed;
+  }
+
+ private:
+  std::filesystem::path spool_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> files_;
+};
+
 }  // namespace
 
 INLET_CONFORMANCE_TEST(SubjectInput, SubjectInputHarness);
@@ -231,3 +293,4 @@ INLET_CONFORMANCE_TEST(FileInput, FileInputHarness);
 INLET_CONFORMANCE_TEST(FollowedFileInput, FollowedFileInputHarness);
 INLET_CONFORMANCE_TEST(DirectoryInput, DirectoryInputHarness);
 INLET_CONFORMANCE_TEST(GeneratorInput, GeneratorInputHarness);
+INLET_CONFORMANCE_TEST(SpoolDirectoryInput, SpoolDirectoryInputHarness);
