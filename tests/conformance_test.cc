@@ -2,6 +2,7 @@
 
 #include "inlet/testing/conformance.h"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include "inlet/connectors/directory_input.h"
 #include "inlet/connectors/file_input.h"
 #include "inlet/connectors/generator_input.h"
+#include "inlet/connectors/spool_directory_input.h"
 #include "inlet/subject_input.h"
 #include "inlet/testing/testing.h"
 
@@ -148,10 +152,13 @@ class GeneratorInputHarness {
 
 // Reads one file with plain blocking reads, as a client library would: the
 // byte offset after each line is its resume offset, and a commit follows
-// every third line, so a commit holds several messages.
+// every third line, so a commit holds several messages. When following, it
+// waits at the end of the file for more lines (checking every millisecond)
+// until the run stops, and commits what it has whenever it reaches the end.
 class FileLinesSubject final : public inlet::ConnectorSubject {
  public:
-  explicit FileLinesSubject(std::filesystem::path path) : path_(std::move(path)) {}
+  FileLinesSubject(std::filesystem::path path, bool follow)
+      : path_(std::move(path)), follow_(follow) {}
 
   void Seek(const nlohmann::json& offset) override { offset_ = offset.get<int64_t>(); }
 
@@ -160,17 +167,34 @@ class FileLinesSubject final : public inlet::ConnectorSubject {
     if (!file) throw std::runtime_error(absl::StrCat("cannot open ", path_.string()));
     file.seekg(offset_);
     ReportOffset(offset_);
-    std::string line;
-    for (int64_t lines = 1; !stop_requested() && std::getline(file, line); ++lines) {
-      offset_ += static_cast<int64_t>(line.size()) + 1;
-      NextStr(line);
-      ReportOffset(offset_);
-      if (lines % 3 == 0) Commit();
+    int64_t uncommitted = 0;
+    while (!stop_requested()) {
+      std::string line;
+      // A line without its newline is still being written.
+      if (std::getline(file, line) && !file.eof()) {
+        offset_ += static_cast<int64_t>(line.size()) + 1;
+        NextStr(line);
+        ReportOffset(offset_);
+        if (++uncommitted == 3) {
+          Commit();
+          uncommitted = 0;
+        }
+        continue;
+      }
+      if (!follow_) break;
+      if (uncommitted > 0) {
+        Commit();
+        uncommitted = 0;
+      }
+      file.clear();
+      file.seekg(offset_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
 
  private:
   std::filesystem::path path_;
+  const bool follow_;
   int64_t offset_ = 0;
 };
 
@@ -178,14 +202,20 @@ class FileLinesSubject final : public inlet::ConnectorSubject {
 class SubjectInputHarness : public TextFiles {
  public:
   using Input = inlet::SubjectInput<std::string>;
-  static constexpr Capabilities kCapabilities = {};
-  std::unique_ptr<Input> NewInput() {
+  static constexpr Capabilities kCapabilities = {.wakes = true};
+  std::unique_ptr<Input> NewInput() { return NewSubjectInput(false); }
+  // Its subjects follow their files.
+  std::unique_ptr<Input> NewLiveInput() { return NewSubjectInput(true); }
+
+ private:
+  std::unique_ptr<Input> NewSubjectInput(bool follow) {
     std::vector<std::string> partitions;
     for (const std::filesystem::path& path : paths_) partitions.push_back(path.stem().string());
     return std::make_unique<Input>(
         std::move(partitions),
-        [dir = dir_](std::string_view partition) {
-          return std::make_unique<FileLinesSubject>(dir / (std::string(partition) + ".txt"));
+        [dir = dir_, follow](std::string_view partition) {
+          return std::make_unique<FileLinesSubject>(dir / (std::string(partition) + ".txt"),
+                                                    follow);
         },
         // A small backlog keeps batches small, so the kit can act between them.
         inlet::SubjectOptions{.format = inlet::MessageFormat::kRaw,
@@ -193,6 +223,66 @@ class SubjectInputHarness : public TextFiles {
                               .max_backlog = 3,
                               .name = "files"});
   }
+};
+
+// Each Write drops one complete file, `part-p-k.txt`, into the spool
+// directory (written under a dot name, then renamed, as producers must). A
+// file is deleted once its lines are committed, so the connector's
+// acknowledgements are the files that are gone.
+class SpoolDirectoryInputHarness {
+ public:
+  using Input = inlet::SpoolDirectoryInput;
+  static constexpr Capabilities kCapabilities = {.delivery =
+                                                     inlet::conformance::Delivery::kAtLeastOnce};
+
+  absl::Status CreateDataSet(const std::filesystem::path& dir, int) {
+    spool_ = dir / "spool";
+    files_.clear();
+    std::error_code error;
+    std::filesystem::remove_all(spool_, error);
+    if (!std::filesystem::create_directories(spool_, error)) {
+      return absl::InternalError(
+          absl::StrCat("cannot create ", spool_.string(), ": ", error.message()));
+    }
+    return absl::OkStatus();
+  }
+  std::string MakeItem(int partition, int64_t index) { return ItemName(partition, index); }
+  absl::Status Write(int partition, const std::vector<std::string>& items) {
+    if (items.empty()) return absl::OkStatus();
+    const std::string name = absl::StrCat("part-", partition, "-", files_.size(), ".txt");
+    const std::filesystem::path hidden = spool_ / ("." + name);
+    {
+      std::ofstream file(hidden, std::ios::trunc);
+      for (const std::string& item : items) file << item << '\n';
+      if (!file) return absl::InternalError(absl::StrCat("cannot write ", hidden.string()));
+    }
+    std::error_code error;
+    std::filesystem::rename(hidden, spool_ / name, error);
+    if (error) return absl::InternalError(absl::StrCat("cannot rename ", hidden.string()));
+    files_.emplace_back(name, items);
+    return absl::OkStatus();
+  }
+  std::unique_ptr<Input> NewInput() {
+    return std::make_unique<Input>(inlet::SpoolDirectoryOptions{
+        .directory = spool_,
+        .scan_interval = absl::Milliseconds(5),
+        .batch_size = 3,  // Small batches, so the kit can act between them.
+        .stop_when_empty = true});
+  }
+  // The lines of every file the connector removed.
+  std::vector<std::string> Acknowledged() {
+    std::vector<std::string> removed;
+    for (const auto& [name, items] : files_) {
+      if (!std::filesystem::exists(spool_ / name)) {
+        removed.insert(removed.end(), items.begin(), items.end());
+      }
+    }
+    return removed;
+  }
+
+ private:
+  std::filesystem::path spool_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> files_;
 };
 
 }  // namespace
@@ -203,3 +293,4 @@ INLET_CONFORMANCE_TEST(FileInput, FileInputHarness);
 INLET_CONFORMANCE_TEST(FollowedFileInput, FollowedFileInputHarness);
 INLET_CONFORMANCE_TEST(DirectoryInput, DirectoryInputHarness);
 INLET_CONFORMANCE_TEST(GeneratorInput, GeneratorInputHarness);
+INLET_CONFORMANCE_TEST(SpoolDirectoryInput, SpoolDirectoryInputHarness);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,27 @@ enum class Bug {
   kSnapshotAfterClose,
   // A partition ends one item early.
   kDropsLastItem,
+  // Items are acknowledged to the system when their snapshot is taken,
+  // before the epoch is durable, instead of in `Committed`.
+  kAcksOnSnapshot,
+};
+
+// The items the connector has told its system are durable, as an ack-based
+// system (a queue deleting what was acknowledged) would keep them.
+class AckLog {
+ public:
+  void Add(const std::vector<std::string>& items, int64_t from, int64_t to) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int64_t i = from; i < to; ++i) acknowledged_.push_back(items[i]);
+  }
+  std::vector<std::string> acknowledged() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return acknowledged_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> acknowledged_;
 };
 
 using Partitions = std::vector<std::vector<std::string>>;
@@ -49,8 +71,8 @@ using Partitions = std::vector<std::vector<std::string>>;
 // time; the state is the index of the next item.
 class MemoryInput final : public inlet::PartitionedInput<std::string, int64_t> {
  public:
-  MemoryInput(std::shared_ptr<const Partitions> partitions, Bug bug)
-      : partitions_(std::move(partitions)), bug_(bug) {
+  MemoryInput(std::shared_ptr<const Partitions> partitions, std::shared_ptr<AckLog> acks, Bug bug)
+      : partitions_(std::move(partitions)), acks_(std::move(acks)), bug_(bug) {
     static std::atomic<int> instances{0};
     const int instance = instances++;
     for (size_t p = 0; p < partitions_->size(); ++p) {
@@ -73,14 +95,20 @@ class MemoryInput final : public inlet::PartitionedInput<std::string, int64_t> {
       return absl::NotFoundError(absl::StrCat(
           "no partition \"", absl::string_view(for_part.data(), for_part.size()), "\""));
     }
-    return std::make_unique<Partition>((*partitions_)[found->second], bug_, resume.value_or(0));
+    return std::make_unique<Partition>((*partitions_)[found->second], *acks_, bug_,
+                                       resume.value_or(0));
   }
 
  private:
   class Partition final : public inlet::StatefulSource<std::string, int64_t> {
    public:
-    Partition(const std::vector<std::string>& items, Bug bug, int64_t next)
-        : items_(items), bug_(bug), next_(next), recorded_at_close_(next) {}
+    Partition(const std::vector<std::string>& items, AckLog& acks, Bug bug, int64_t next)
+        : items_(items),
+          acks_(acks),
+          bug_(bug),
+          next_(next),
+          acknowledged_(next),
+          recorded_at_close_(next) {}
 
     absl::StatusOr<inlet::Poll> NextBatch(std::vector<std::string>& out) override {
       int64_t end = static_cast<int64_t>(items_.size());
@@ -91,21 +119,33 @@ class MemoryInput final : public inlet::PartitionedInput<std::string, int64_t> {
     }
 
     int64_t Snapshot() override {
+      if (bug_ == Bug::kAcksOnSnapshot) Acknowledge(next_);
       if (bug_ == Bug::kOffByOneSnapshot) return std::max<int64_t>(next_ - 1, 0);
       if (bug_ == Bug::kSnapshotAfterClose) return recorded_at_close_;
       return next_;
     }
 
+    void Committed(const int64_t& state) override { Acknowledge(state); }
+
     void Close() override { recorded_at_close_ = next_; }
 
    private:
+    void Acknowledge(int64_t up_to) {
+      if (up_to <= acknowledged_) return;
+      acks_.Add(items_, acknowledged_, up_to);
+      acknowledged_ = up_to;
+    }
+
     const std::vector<std::string>& items_;
+    AckLog& acks_;
     const Bug bug_;
     int64_t next_;
+    int64_t acknowledged_;  // Items before it were acknowledged.
     int64_t recorded_at_close_;
   };
 
   std::shared_ptr<const Partitions> partitions_;
+  std::shared_ptr<AckLog> acks_;
   const Bug bug_;
   std::map<std::string, size_t> names_;
 };
@@ -129,10 +169,12 @@ class MemoryHarness {
     part.insert(part.end(), items.begin(), items.end());
     return absl::OkStatus();
   }
-  std::unique_ptr<Input> NewInput() { return std::make_unique<Input>(partitions_, kBug); }
+  std::unique_ptr<Input> NewInput() { return std::make_unique<Input>(partitions_, acks_, kBug); }
+  std::vector<std::string> Acknowledged() { return acks_->acknowledged(); }
 
  private:
   std::shared_ptr<Partitions> partitions_ = std::make_shared<Partitions>();
+  std::shared_ptr<AckLog> acks_ = std::make_shared<AckLog>();
 };
 
 }  // namespace
@@ -143,6 +185,7 @@ INLET_CONFORMANCE_TEST(BlockingNextBatch, MemoryHarness<Bug::kBlockingNextBatch>
 INLET_CONFORMANCE_TEST(UnstableListParts, MemoryHarness<Bug::kUnstableListParts>);
 INLET_CONFORMANCE_TEST(SnapshotAfterClose, MemoryHarness<Bug::kSnapshotAfterClose>);
 INLET_CONFORMANCE_TEST(DropsLastItem, MemoryHarness<Bug::kDropsLastItem>);
+INLET_CONFORMANCE_TEST(AcksOnSnapshot, MemoryHarness<Bug::kAcksOnSnapshot>);
 // A snapshot one item behind is a repeat, which an at-least-once connector
 // may make.
 INLET_CONFORMANCE_TEST(

@@ -1,6 +1,9 @@
 #include "inlet/testing/internal/conformance_recording.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,9 +26,29 @@ void CallLog::Add(size_t source, RecordedCall call) {
   sources_[source].calls.push_back(std::move(call));
 }
 
+void CallLog::AddItems(size_t source, std::vector<std::string> items) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string>& all = sources_[source].items;
+  all.insert(all.end(), std::make_move_iterator(items.begin()),
+             std::make_move_iterator(items.end()));
+}
+
 std::vector<CallLog::SourceCalls> CallLog::sources() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return sources_;
+}
+
+std::vector<std::string> AcknowledgedItems(const CallLog& log) {
+  std::vector<std::string> acknowledged;
+  for (const CallLog::SourceCalls& source : log.sources()) {
+    int64_t covered = 0;
+    for (const RecordedCall& call : source.calls) {
+      if (call.method == "Committed") covered = std::max(covered, call.acknowledged);
+    }
+    covered = std::min<int64_t>(covered, static_cast<int64_t>(source.items.size()));
+    acknowledged.insert(acknowledged.end(), source.items.begin(), source.items.begin() + covered);
+  }
+  return acknowledged;
 }
 
 ::testing::AssertionResult ClosedOnceAndLast(const CallLog& log) {

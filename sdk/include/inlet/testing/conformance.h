@@ -34,11 +34,27 @@
 //     std::unique_ptr<OrdersInput> NewInput();
 //   };
 //
-// The kit writes all data before it creates the inputs of a case. The same
+// The kit writes all data before it creates the inputs of a case (except
+// over a live input, below). The same
 // calls with the same `dir` must give the same data set, partition names
 // included, in another process: the crash case replays them in the child
 // it kills. Items must convert to and from `nlohmann::json` (as
 // `JsonLinesSink` needs); they are compared by their JSON text.
+//
+// Optionally, a harness whose connector acknowledges items to its system
+// (commits offsets, deletes messages) says which ones it has acknowledged,
+// as the system sees them, so the kit can check they were durable first:
+//
+//     // Every item the connector has told its system is durable so far, in
+//     // this process. Called from any thread while a run goes on.
+//     std::vector<Order> Acknowledged();
+//
+// A harness whose capabilities say `wakes` also has
+//
+//     // A new input over the current data set whose partitions stay open
+//     // after what was written: items `Write` adds while it runs are
+//     // handed out as they arrive.
+//     std::unique_ptr<OrdersInput> NewLiveInput();
 //
 // For a dynamic input, partition i of the data set is the share of worker i:
 // the kit runs it with at least as many workers as partitions, and a worker
@@ -64,6 +80,7 @@
 #include <stop_token>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -90,7 +107,9 @@ enum class Delivery {
   // Resuming from a snapshot neither repeats nor skips an item.
   kExactlyOnce,
   // Resuming may repeat items already handed out (never skip one, never
-  // invent one).
+  // invent one). For a dynamic input, which has no resume state, it says
+  // more: a run after a crash or a finished run hands out everything not
+  // yet committed (an ack-based source: what was never acknowledged).
   kAtLeastOnce,
 };
 
@@ -109,6 +128,11 @@ struct Capabilities {
   bool resumable = true;
   // What resuming may repeat (see `Delivery`). Default: kExactlyOnce.
   Delivery delivery = Delivery::kExactlyOnce;
+  // Data that arrives while a run goes on wakes the runtime (waker.h), so it
+  // reaches the sink within milliseconds, not at the next epoch or poll. The
+  // harness then also has `NewLiveInput()` (see the top of this file).
+  // Default: false.
+  bool wakes = false;
 };
 
 // The harness contract described at the top of this file, checked when the
@@ -138,6 +162,15 @@ class InputConformance : public ::testing::Test {
 
   static constexpr Capabilities kCapabilities = H::kCapabilities;
   static constexpr bool kPartitioned = requires { typename Input::StateType; };
+  static constexpr bool kHasLiveInput = requires(H harness) {
+    { harness.NewLiveInput() } -> std::same_as<std::unique_ptr<Input>>;
+  };
+  static_assert(!H::kCapabilities.wakes || kHasLiveInput,
+                "a harness whose capabilities say `wakes` needs NewLiveInput() (see "
+                "inlet/testing/conformance.h)");
+  static constexpr bool kReportsAcknowledged = requires(H harness) {
+    { harness.Acknowledged() } -> std::convertible_to<std::vector<Item>>;
+  };
   static constexpr char kStep[] = "conformance";
   // How long any one run or read may take before the case fails (generous:
   // the kit also runs under sanitizers on loaded machines).
@@ -165,6 +198,14 @@ class InputConformance : public ::testing::Test {
     if (!kPartitioned) return "a dynamic input has no resume state";
     if (!kCapabilities.resumable) return "the connector is not resumable (Capabilities::resumable)";
     return std::nullopt;
+  }
+  // Why a run with the recovery store of an earlier run is not expected to
+  // carry on where the committed part of that run stopped.
+  static std::optional<std::string> WithoutRestart() {
+    if (kPartitioned) return WithoutResume();
+    if (kCapabilities.delivery == Delivery::kAtLeastOnce) return std::nullopt;
+    return "a dynamic input has no resume state and does not say it delivers at least once "
+           "through restarts (Capabilities::delivery)";
   }
   static std::optional<std::string> WithoutManyPartitions() {
     if (kCapabilities.many_partitions) return std::nullopt;
@@ -375,6 +416,98 @@ class InputConformance : public ::testing::Test {
                                                    .epoch_interval = absl::Milliseconds(2),
                                                    .recovery_db = dir_ / "recovery.db"});
     std::_Exit(report.ok() ? 0 : 1);
+  }
+
+  // The acknowledgement case's child: like the crash child, but it records
+  // every acknowledgement and stalls inside a sink commit, between the
+  // epoch's snapshots and its commit, once items were acknowledged and more
+  // were written since. Before stalling it writes what was acknowledged
+  // (the JSON text of each item, a line each) to `acknowledged.jsonl`.
+  [[noreturn]] void RunAsAcknowledgementChild(const Written& written, int workers) {
+    std::unique_ptr<Input> input = NewInput();
+    absl::StatusOr<std::unique_ptr<JsonLinesSink<Item>>> file =
+        JsonLinesSink<Item>::Open(dir_ / "out.jsonl");
+    if (input == nullptr || !file.ok()) std::_Exit(3);
+    internal::conformance::CallLog log;
+    auto recorded = internal::conformance::Recorded(*input, log);
+    std::atomic<int64_t> items{0};
+    std::atomic<int64_t> items_at_commit{0};
+    auto stall_when_acknowledged = [&](bool committing) {
+      if (items.load() * 2 < written.total()) return;
+      if (committing && items.load() == items_at_commit.load()) return;
+      std::vector<std::string> acknowledged = internal::conformance::AcknowledgedItems(log);
+      if constexpr (kReportsAcknowledged) {
+        for (const Item& item : std::vector<Item>(harness_.Acknowledged())) {
+          acknowledged.push_back(nlohmann::json(item).dump());
+        }
+      }
+      if (committing && acknowledged.empty()) return;
+      {
+        std::ofstream out(dir_ / "acknowledged.jsonl", std::ios::trunc);
+        for (const std::string& item : acknowledged) out << item << '\n';
+      }
+      std::ofstream{dir_ / "stalled"};
+      absl::SleepFor(kTimeLimit);
+      std::_Exit(4);
+    };
+    internal::conformance::ObservedSink<Item> sink(
+        **file, {.after_write =
+                     [&](size_t count) {
+                       items += static_cast<int64_t>(count);
+                       absl::SleepFor(absl::Milliseconds(1));  // Lets epochs close in between.
+                     },
+                 .before_commit =
+                     [&] {
+                       stall_when_acknowledged(true);
+                       items_at_commit = items.load();
+                     },
+                 // A source that handed out everything before an epoch
+                 // closed is killed after its final commit instead.
+                 .before_close = [&] { stall_when_acknowledged(false); }});
+    absl::StatusOr<RunReport> report = inlet::Run(recorded, sink,
+                                                  {.step_id = kStep,
+                                                   .workers = workers,
+                                                   .epoch_interval = absl::Milliseconds(2),
+                                                   .recovery_db = dir_ / "recovery.db"});
+    std::_Exit(report.ok() ? 0 : 1);
+  }
+
+  // After a killed child: runs a new input into the child's `out.jsonl` with
+  // its recovery store until every written item is in the file (or the
+  // input ends), and sets `committed` to the lines the store had committed.
+  internal::conformance::RunOutcome ResumeIntoFile(const Written& written,
+                                                   std::vector<std::string>* committed) {
+    const std::filesystem::path out = dir_ / "out.jsonl";
+    std::unique_ptr<Input> input = NewInput();
+    if (input == nullptr) return {.report = absl::InternalError("NewInput returned null")};
+    auto file = JsonLinesSink<Item>::Open(out);
+    if (!file.ok()) return {.report = file.status()};
+    std::stop_source stop;
+    std::atomic<int64_t> in_file{0};
+    const std::optional<int64_t> stop_after = StopAfterAll(written.total());
+    internal::conformance::ObservedSink<Item> sink(
+        **file, {.on_restore =
+                     [&](const nlohmann::json& marker) {
+                       in_file = CommittedLines(out, marker);
+                       if (committed == nullptr) return;
+                       std::ifstream text(out, std::ios::binary);
+                       std::string line;
+                       for (int64_t i = 0; i < in_file.load() && std::getline(text, line); ++i) {
+                         committed->push_back(nlohmann::json::parse(line).dump());
+                       }
+                     },
+                 .after_write =
+                     [&](size_t count) {
+                       in_file += static_cast<int64_t>(count);
+                       if (stop_after.has_value() && in_file.load() >= *stop_after)
+                         stop.request_stop();
+                     }});
+    return internal::conformance::RunWithin(
+        *input, sink,
+        {.step_id = kStep,
+         .workers = Workers(static_cast<int>(written.partitions.size()), 1),
+         .recovery_db = dir_ / "recovery.db"},
+        stop, kTimeLimit);
   }
 
   // The number of lines in the committed part of `path`: its first
@@ -619,7 +752,7 @@ TYPED_TEST_P(InputConformance, ListPartsIsStableAcrossCallsAndInstances) {
 }
 
 TYPED_TEST_P(InputConformance, SigkillMidStreamThenResumeLosesNothing) {
-  if (const auto reason = this->WithoutResume()) {
+  if (const auto reason = this->WithoutRestart()) {
     GTEST_SKIP() << *reason;
   }
   const int partitions = this->ManyOrOne(2);
@@ -636,31 +769,134 @@ TYPED_TEST_P(InputConformance, SigkillMidStreamThenResumeLosesNothing) {
   ASSERT_TRUE(internal::conformance::KillAndReap(*child).ok());
 
   const std::filesystem::path out = this->dir_ / "out.jsonl";
-  std::unique_ptr<typename TestFixture::Input> input = this->NewInput();
-  ASSERT_NE(input, nullptr);
-  auto file = JsonLinesSink<typename TestFixture::Item>::Open(out);
-  ASSERT_TRUE(file.ok()) << file.status();
-  std::stop_source stop;
-  std::atomic<int64_t> in_file{0};
-  const std::optional<int64_t> stop_after = this->StopAfterAll(written->total());
-  internal::conformance::ObservedSink<typename TestFixture::Item> sink(
-      **file,
-      {.on_restore =
-           [&](const nlohmann::json& marker) { in_file = this->CommittedLines(out, marker); },
-       .after_write =
-           [&](size_t count) {
-             in_file += static_cast<int64_t>(count);
-             if (stop_after.has_value() && in_file.load() >= *stop_after) stop.request_stop();
-           }});
-  auto resumed = internal::conformance::RunWithin(
-      *input, sink,
-      {.step_id = TestFixture::kStep, .workers = 1, .recovery_db = this->dir_ / "recovery.db"},
-      stop, TestFixture::kTimeLimit);
+  auto resumed = this->ResumeIntoFile(*written, nullptr);
   ASSERT_TRUE(this->Finished(resumed));
   EXPECT_GT(resumed.report->resumed_epoch, 0) << "the killed run committed no epoch";
   EXPECT_TRUE(internal::conformance::CheckDelivery(*written, this->ReadJsonLines(out),
                                                    this->exactly_once()))
       << "\n  (" << out.filename() << " after a run killed mid-stream and a resumed one)";
+}
+
+TYPED_TEST_P(InputConformance, AcknowledgementsNeverRunAheadOfTheStore) {
+  const int partitions = this->ManyOrOne(2);
+  auto written = this->Populate(partitions, 30);
+  ASSERT_TRUE(written.ok()) << written.status();
+  const int workers = this->Workers(partitions, partitions);
+  if (this->crash_child_) this->RunAsAcknowledgementChild(*written, workers);
+
+  absl::StatusOr<pid_t> child = internal::conformance::SpawnCurrentTest(this->dir_);
+  ASSERT_TRUE(child.ok()) << child.status();
+  const absl::Status acknowledged_some =
+      internal::conformance::AwaitMarker(*child, this->dir_ / "stalled", TestFixture::kTimeLimit);
+  ASSERT_TRUE(acknowledged_some.ok()) << acknowledged_some << "; the child's output:\n"
+                                      << this->ReadAll(this->dir_ / "child.log");
+  ASSERT_TRUE(internal::conformance::KillAndReap(*child).ok());
+
+  std::vector<std::string> committed;
+  auto resumed = this->ResumeIntoFile(*written, &committed);
+  ASSERT_TRUE(this->Finished(resumed));
+  const std::set<std::string> durable(committed.begin(), committed.end());
+  std::ifstream acknowledged(this->dir_ / "acknowledged.jsonl");
+  int64_t count = 0;
+  for (std::string item; std::getline(acknowledged, item); ++count) {
+    ASSERT_TRUE(durable.contains(item))
+        << "the item " << item << " was acknowledged before the run was killed, but the "
+        << "recovery store had committed only " << committed.size()
+        << " lines of the output, without it; a source must acknowledge in Committed, after "
+           "the epoch is durable, never earlier (not in Snapshot or NextBatch)";
+  }
+  EXPECT_GT(count, 0) << "nothing was acknowledged before the kill";
+  if (!this->WithoutRestart()) {
+    EXPECT_TRUE(internal::conformance::CheckDelivery(
+        *written, this->ReadJsonLines(this->dir_ / "out.jsonl"), this->exactly_once()))
+        << "\n  (the output after a run killed inside a commit and a resumed one)";
+  }
+}
+
+TYPED_TEST_P(InputConformance, TwoRunsInARowReadNothingTwice) {
+  if (const auto reason = this->WithoutRestart()) {
+    GTEST_SKIP() << *reason;
+  }
+  if (!TestFixture::kCapabilities.bounded) {
+    GTEST_SKIP() << "an unbounded input never finishes a run (Capabilities::bounded)";
+  }
+  const int partitions = this->ManyOrOne(3);
+  auto written = this->Populate(partitions, 10);
+  ASSERT_TRUE(written.ok()) << written.status();
+  const RunOptions options = {.workers = this->Workers(partitions, 2),
+                              .epoch_interval = absl::Milliseconds(5),
+                              .recovery_db = this->dir_ / "recovery.db"};
+  std::unique_ptr<typename TestFixture::Input> first_input = this->NewInput();
+  ASSERT_NE(first_input, nullptr);
+  auto first = this->RunCollecting(*first_input, options, std::nullopt);
+  ASSERT_TRUE(this->Finished(first.outcome));
+  ASSERT_TRUE(internal::conformance::CheckDelivery(*written, first.items, this->exactly_once()))
+      << "\n  (the first run)";
+  std::unique_ptr<typename TestFixture::Input> second_input = this->NewInput();
+  ASSERT_NE(second_input, nullptr);
+  auto second = this->RunCollecting(*second_input, options, std::nullopt);
+  ASSERT_TRUE(this->Finished(second.outcome));
+  if (this->exactly_once()) {
+    EXPECT_TRUE(second.items.empty())
+        << "a second run with the store of a finished run handed out " << second.items.size()
+        << " items again, starting with " << internal::conformance::ShowItem(second.items.front())
+        << "; the final states committed by the first run must leave nothing to read";
+  } else {
+    EXPECT_LT(static_cast<int64_t>(second.items.size()), written->total())
+        << "a second run with the store of a finished run read everything again; the final "
+           "states committed by the first run were not used";
+  }
+}
+
+TYPED_TEST_P(InputConformance, AWakeReachesTheSinkPromptly) {
+  if constexpr (TestFixture::kCapabilities.wakes && TestFixture::kHasLiveInput) {
+    ASSERT_TRUE(this->Populate(1, 0).ok());
+    std::unique_ptr<typename TestFixture::Input> input = this->harness_.NewLiveInput();
+    ASSERT_NE(input, nullptr) << "the harness's NewLiveInput returned null";
+    std::stop_source stop;
+    internal::conformance::CollectingSink<typename TestFixture::Item> collected(stop, std::nullopt);
+    std::atomic<int64_t> received{0};
+    internal::conformance::ObservedSink<typename TestFixture::Item> sink(
+        collected, {.after_write = [&](size_t count) { received += static_cast<int64_t>(count); }});
+    internal::conformance::RunOutcome outcome;
+    // Default options otherwise: a 10 s epoch, so only a wake can be prompt.
+    std::jthread run([&] {
+      outcome = internal::conformance::RunWithin(*input, sink, {.step_id = TestFixture::kStep},
+                                                 stop, TestFixture::kTimeLimit);
+    });
+    constexpr int kTries = 5;
+    std::vector<typename TestFixture::Item> written;
+    std::vector<absl::Duration> latencies;
+    for (int i = 0; i < kTries; ++i) {
+      absl::SleepFor(absl::Milliseconds(100));  // The source has been idle.
+      written.push_back(this->harness_.MakeItem(0, i));
+      const absl::Time start = absl::Now();
+      const absl::Status status = this->harness_.Write(0, {written.back()});
+      ASSERT_TRUE(status.ok()) << "Write while a run goes on: " << status;
+      while (received.load() <= i && absl::Now() - start < absl::Seconds(5)) {
+        absl::SleepFor(absl::Microseconds(200));
+      }
+      latencies.push_back(absl::Now() - start);
+    }
+    stop.request_stop();
+    run.join();
+    ASSERT_TRUE(this->Finished(outcome));
+    EXPECT_EQ(collected.items(), written) << "the items written while the run went on";
+    std::vector<absl::Duration> sorted = latencies;
+    std::sort(sorted.begin(), sorted.end());
+    std::string shown;
+    for (const absl::Duration latency : latencies) {
+      absl::StrAppend(&shown, shown.empty() ? "" : ", ", absl::FormatDuration(latency));
+    }
+    const absl::Duration bound = absl::Milliseconds(50);
+    EXPECT_LT(sorted[kTries / 2], bound)
+        << "an item written after the source was idle for 100 ms took " << shown
+        << " to reach the sink (median bound " << absl::FormatDuration(bound)
+        << "); a source whose data arrives on another thread must wake the runtime (waker.h)";
+  } else {
+    GTEST_SKIP() << "the connector does not say it wakes the runtime when data arrives "
+                    "(Capabilities::wakes)";
+  }
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
@@ -669,7 +905,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     MoreWorkersThanPartitionsStillFinishes, NextBatchWithNoDataReturnsWithinTheSlowPollBudget,
     NextAwakeIsRespected, CloseIsCalledOnceAndSnapshotNeverAfterIt,
     ResumeStateSurvivesAJsonRoundTrip, ListPartsIsStableAcrossCallsAndInstances,
-    SigkillMidStreamThenResumeLosesNothing);
+    SigkillMidStreamThenResumeLosesNothing, AcknowledgementsNeverRunAheadOfTheStore,
+    TwoRunsInARowReadNothingTwice, AWakeReachesTheSinkPromptly);
 
 }  // namespace inlet::conformance
 

@@ -1,10 +1,12 @@
 // Decorators that record every call a runtime makes on the sources of an
 // input, so the conformance kit can check the order of `NextBatch`,
-// `NextAwake`, `Snapshot` and `Close` as a connector sees it.
+// `NextAwake`, `Snapshot`, `Committed` and `Close` as a connector sees it,
+// and which items each `Committed` acknowledged.
 
 #ifndef INLET_TESTING_INTERNAL_CONFORMANCE_RECORDING_H_
 #define INLET_TESTING_INTERNAL_CONFORMANCE_RECORDING_H_
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +23,7 @@
 #include "inlet/partitioned_input.h"
 #include "inlet/source.h"
 #include "inlet/waker.h"
+#include "nlohmann/json.hpp"
 
 namespace inlet::internal::conformance {
 
@@ -28,6 +31,10 @@ struct RecordedCall {
   std::string method = {};  // "NextBatch", "NextAwake", "Snapshot" or "Close".
   absl::Time at = {};       // When the call started.
   std::optional<absl::Time> awake = std::nullopt;  // What `NextAwake` answered.
+  // "Committed": how many of the source's first items it acknowledges (those
+  // handed out before the acknowledged snapshot, or before the call for a
+  // stateless source).
+  int64_t acknowledged = 0;
 };
 
 // The calls made on every source built during a run. Thread-safe.
@@ -36,11 +43,13 @@ class CallLog {
   struct SourceCalls {
     std::string name = {};  // The partition, or "worker-N".
     std::vector<RecordedCall> calls = {};
+    std::vector<std::string> items = {};  // The JSON text of every item handed out.
   };
 
   // Registers a source; returns its index for `Add`.
   size_t AddSource(std::string name);
   void Add(size_t source, RecordedCall call);
+  void AddItems(size_t source, std::vector<std::string> items);
   std::vector<SourceCalls> sources() const;
 
  private:
@@ -55,6 +64,9 @@ class CallLog {
 // No `NextBatch` may start before the time the preceding `NextAwake` named,
 // unless the source woke itself since.
 ::testing::AssertionResult PolledOnlyWhenDue(const CallLog& log);
+
+// The JSON text of every item some `Committed` call acknowledged.
+std::vector<std::string> AcknowledgedItems(const CallLog& log);
 
 // Records a wake in `log` (method "Wake"), then wakes `inner`.
 class RecordingWake final : public WakeTarget {
@@ -83,7 +95,13 @@ class RecordedSource : public Base {
 
   absl::StatusOr<Poll> NextBatch(std::vector<Item>& out) override {
     Record("NextBatch");
-    return inner_->NextBatch(out);
+    const size_t before = out.size();
+    absl::StatusOr<Poll> poll = inner_->NextBatch(out);
+    std::vector<std::string> shown;
+    for (size_t i = before; i < out.size(); ++i) shown.push_back(nlohmann::json(out[i]).dump());
+    handed_out_ += static_cast<int64_t>(shown.size());
+    if (!shown.empty()) log_.AddItems(id_, std::move(shown));
+    return poll;
   }
   std::optional<absl::Time> NextAwake() override {
     const absl::Time at = absl::Now();
@@ -101,11 +119,14 @@ class RecordedSource : public Base {
   }
 
  protected:
-  void Record(std::string method) {
-    log_.Add(id_, RecordedCall{.method = std::move(method), .at = absl::Now()});
+  void Record(std::string method, int64_t acknowledged = 0) {
+    log_.Add(
+        id_,
+        RecordedCall{.method = std::move(method), .at = absl::Now(), .acknowledged = acknowledged});
   }
 
   std::unique_ptr<Base> inner_;
+  int64_t handed_out_ = 0;  // Items `NextBatch` returned so far.
 
  private:
   CallLog& log_;
@@ -119,12 +140,17 @@ class RecordedStatefulSource final : public RecordedSource<StatefulSource<T, Sta
 
   State Snapshot() override {
     this->Record("Snapshot");
+    snapshot_at_ = this->handed_out_;
     return this->inner_->Snapshot();
   }
+  // `state` is the latest snapshot's (see source.h).
   void Committed(const State& state) override {
-    this->Record("Committed");
+    this->Record("Committed", snapshot_at_);
     this->inner_->Committed(state);
   }
+
+ private:
+  int64_t snapshot_at_ = 0;
 };
 
 template <class T>
@@ -133,7 +159,7 @@ class RecordedStatelessSource final : public RecordedSource<StatelessSource<T>> 
   using RecordedSource<StatelessSource<T>>::RecordedSource;
 
   void Committed() override {
-    this->Record("Committed");
+    this->Record("Committed", this->handed_out_);
     this->inner_->Committed();
   }
 };
