@@ -66,3 +66,21 @@ def connector_dir(installed_sdk: pathlib.Path, inlet_package) -> pathlib.Path:
     _run(["cmake", "--build", build])
     sys.path.insert(0, str(build))
     return build
+
+
+@pytest.fixture(scope="module")
+def connector(connector_dir):
+    """The test connector module (C++ subjects and inputs exported to Python)."""
+    import inlet_test_connector
+
+    return inlet_test_connector
+
+
+@pytest.fixture
+def pw(connector):
+    """Pathway with an empty graph: each test builds and runs its own."""
+    import pathway
+
+    pathway.internals.parse_graph.G.clear()
+    yield pathway
+    pathway.internals.parse_graph.G.clear()

@@ -14,23 +14,6 @@ import textwrap
 import pytest
 
 
-@pytest.fixture(scope="module")
-def connector(connector_dir):
-    import inlet_test_connector
-
-    return inlet_test_connector
-
-
-@pytest.fixture
-def pw(connector):
-    """Pathway with an empty graph: each test builds and runs its own."""
-    import pathway
-
-    pathway.internals.parse_graph.G.clear()
-    yield pathway
-    pathway.internals.parse_graph.G.clear()
-
-
 def connector_error():
     import inlet
 

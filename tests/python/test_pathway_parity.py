@@ -13,23 +13,6 @@ import warnings
 import pytest
 
 
-@pytest.fixture(scope="module")
-def connector(connector_dir):
-    import inlet_test_connector
-
-    return inlet_test_connector
-
-
-@pytest.fixture
-def pw(connector):
-    """Pathway with an empty graph: each test builds and runs its own."""
-    import pathway
-
-    pathway.internals.parse_graph.G.clear()
-    yield pathway
-    pathway.internals.parse_graph.G.clear()
-
-
 def inlet_read(*args, **kwargs):
     import inlet.pathway
 

@@ -9,13 +9,6 @@ import threading
 import pytest
 
 
-@pytest.fixture(scope="module")
-def connector(connector_dir):
-    import inlet_test_connector
-
-    return inlet_test_connector
-
-
 def drain(partition):
     """Every item of `partition` until StopIteration."""
     items = []
