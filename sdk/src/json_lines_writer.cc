@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "stable_hash.h"
 #include "utf8.h"
 
 namespace inlet::internal {
@@ -40,17 +41,6 @@ absl::Status ErrnoError(const std::string& where, absl::string_view doing, int e
                     "recovery file the run resumes after its last committed epoch");
   }
   return absl::Status(absl::ErrnoToStatusCode(error), message);
-}
-
-// 64-bit FNV-1a: stable across builds and platforms, which std::hash and
-// absl::Hash are not.
-uint64_t Fnv1a64(absl::string_view bytes) {
-  uint64_t hash = 14695981039346656037ULL;
-  for (const char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  return hash;
 }
 
 // The hash of the up to kTailBytes bytes of `fd` that end at `length`.

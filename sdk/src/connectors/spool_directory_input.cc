@@ -22,22 +22,12 @@
 #include "connectors/line_splitter.h"
 #include "connectors/unique_fd.h"
 #include "inlet/source.h"
+#include "stable_hash.h"
 
 namespace inlet {
 namespace {
 
 constexpr size_t kReadChunk = size_t{64} * 1024;
-
-// FNV-1a: the same worker for a name in every process and on every platform
-// (std::hash promises neither), so processes of a cluster agree.
-uint64_t StableHash(std::string_view name) {
-  uint64_t hash = 14695981039346656037ULL;
-  for (const char c : name) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
 
 std::string ErrnoText(int error) {
   return std::error_code(error, std::generic_category()).message();
@@ -120,7 +110,8 @@ class SpoolSource final : public StatelessSource<std::string> {
       std::string name = entry.path().filename().string();
       if (name.empty() || name.front() == '.') continue;
       if (!entry.is_regular_file(error)) continue;
-      if (StableHash(name) % static_cast<uint64_t>(worker_count_) !=
+      // A stable hash, so the processes of a cluster agree on the worker.
+      if (internal::Fnv1a64(name) % static_cast<uint64_t>(worker_count_) !=
           static_cast<uint64_t>(worker_index_)) {
         continue;
       }
