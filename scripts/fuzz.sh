@@ -7,6 +7,7 @@
 #
 #   bash scripts/fuzz.sh                     # every target, 10 s each
 #   FUZZ_SECONDS=3600 bash scripts/fuzz.sh utf8 json_lines
+#   FUZZ_SEED=1 bash scripts/fuzz.sh         # the same inputs every run
 #
 # New inputs that reach new code go to build/fuzz/corpus/<target>, which
 # later runs start from too; the committed seeds are never written to.
@@ -22,6 +23,10 @@ for target in "${targets[@]}"; do
     exit 2
   }
 done
+[[ ${FUZZ_SEED:-1} =~ ^[1-9][0-9]*$ ]] || {
+  echo "fuzz: FUZZ_SEED=\"$FUZZ_SEED\" is not a positive whole number" >&2
+  exit 2
+}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || {
   echo "fuzz: FUZZ_SECONDS=\"$seconds\" is not a whole number of seconds (1 or more)" >&2
   exit 2
@@ -43,6 +48,7 @@ for target in "${targets[@]}"; do
   log=$build/logs/$target.log
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
   flags=(-max_total_time="$seconds" -timeout=30 -print_final_stats=1 -artifact_prefix="$artifacts/")
+  [[ -n ${FUZZ_SEED:-} ]] && flags+=(-seed="$FUZZ_SEED")
   # The TCP subject warns on stderr about every line it drops.
   [[ $target == tcp_lines ]] && flags+=(-close_fd_mask=2)
   status=0

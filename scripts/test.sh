@@ -33,7 +33,9 @@ for preset in ${INLET_PRESETS:-dev asan tsan}; do
 done
 
 # Static analysis over the dev build's compile commands, and each fuzz target
-# briefly over its seed corpus (scripts/fuzz.sh; FUZZ_SECONDS for longer).
+# briefly over its seed corpus with a fixed seed, so that a suite run is
+# repeatable (scripts/fuzz.sh explores with a new seed each run, FUZZ_SECONDS
+# for longer).
 if [[ " ${INLET_PRESETS:-dev asan tsan} " == *" dev "* ]]; then
   echo "== clang-tidy" >&2
   bash scripts/tidy.sh build/dev | tee "$logs/tidy.log" | tail -n 20 ||
@@ -41,7 +43,7 @@ if [[ " ${INLET_PRESETS:-dev asan tsan} " == *" dev "* ]]; then
   summaries+=("clang-tidy" "$(tail -n 1 "$logs/tidy.log")")
 fi
 echo "== fuzz" >&2
-bash scripts/fuzz.sh >"$logs/fuzz.log" 2>&1 ||
+FUZZ_SEED=1 bash scripts/fuzz.sh >"$logs/fuzz.log" 2>&1 ||
   { tail -n 40 "$logs/fuzz.log"; printf '%s\n' "${summaries[@]}"; exit 1; }
 summaries+=("fuzz" "$(tail -n 1 "$logs/fuzz.log")")
 

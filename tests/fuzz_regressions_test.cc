@@ -113,5 +113,28 @@ TEST_F(FuzzRegressionStoreTest, AStoreWithKeysOutOfOrderIsRefusedAsCorrupt) {
   EXPECT_TRUE(std::string(std::istreambuf_iterator<char>(in), {}) == bytes) << "the file changed";
 }
 
+// recovery_store_fuzzer (crash-newer-write-version): an empty SQLite file
+// whose header asks for a newer write format opens read-only, and creating
+// the tables failed as PERMISSION_DENIED, which Open keeps for a file the
+// process may not write. Open refuses it as not a store and leaves it as it was.
+TEST_F(FuzzRegressionStoreTest, AFileFormatSqliteCannotWriteIsFailedPreconditionNotPermission) {
+  const std::filesystem::path finding = std::filesystem::path(INLET_EXAMPLES_DIR) / ".." /
+                                        "fuzz/corpus/recovery_store/crash-newer-write-version";
+  std::ifstream source(finding, std::ios::binary);
+  const std::string bytes(std::istreambuf_iterator<char>(source), {});
+  ASSERT_EQ(bytes.size(), 1024u) << finding;
+  ASSERT_EQ(bytes[18], '\x21') << "the header's write version";
+  const std::filesystem::path path = Write("recovery.db", bytes);
+  absl::StatusOr<std::unique_ptr<RecoveryStore>> store = RecoveryStore::Open(path, 2);
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
+  EXPECT_TRUE(absl::StrContains(store.status().message(), "can be read but not written"))
+      << store.status();
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(std::string(std::istreambuf_iterator<char>(in), {}) == bytes) << "the file changed";
+  EXPECT_FALSE(std::filesystem::exists(path.string() + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path.string() + "-shm"));
+}
+
 }  // namespace
 }  // namespace inlet::internal

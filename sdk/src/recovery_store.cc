@@ -97,6 +97,14 @@ absl::StatusOr<std::unique_ptr<RecoveryStore>> RecoveryStore::Open(
   if (sqlite3_db_readonly(db, "main") == 1) {
     return absl::PermissionDeniedError(absl::StrCat(name, ": not writable"));
   }
+  // A header asking for a newer file format than this SQLite writes also
+  // makes it read-only, once the header has been read.
+  sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr);
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, ": its SQLite file format can be read but not written by SQLite ",
+                     sqlite3_libversion(), ", so it is not a store this version of inlet wrote"));
+  }
   absl::Status status = Configure(db);
   if (status.ok()) status = EnsureSchema(db);
   if (!status.ok()) return WithPrefix(name + ": ", status);
