@@ -47,6 +47,13 @@ FUZZ_SEED=1 bash scripts/fuzz.sh >"$logs/fuzz.log" 2>&1 ||
   { tail -n 40 "$logs/fuzz.log"; printf '%s\n' "${summaries[@]}"; exit 1; }
 summaries+=("fuzz" "$(tail -n 1 "$logs/fuzz.log")")
 
+if [[ " ${INLET_PRESETS:-dev asan tsan} " == *" dev "* ]] && compgen -G "examples/connectors/*/scripts/test.sh" >/dev/null; then
+  echo "== connectors" >&2
+  bash scripts/test-connectors.sh | tee "$logs/connectors.log" ||
+    { printf '%s\n' "${summaries[@]}"; exit 1; }
+  while IFS= read -r line; do summaries+=("$line"); done < <(grep '^connector ' "$logs/connectors.log")
+fi
+
 echo "== pytest" >&2
 pytest_status=0
 .venv/bin/python -m pytest tests/python -p no:cacheprovider 2>&1 | tee "$logs/pytest.log" ||
