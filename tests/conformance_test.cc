@@ -96,15 +96,29 @@ class FileInputHarness : public TextFiles {
   }
 };
 
+// Where the OS reports file changes, a followed file wakes its partition.
+#if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__)
+constexpr bool kFileChangesWake = true;
+#else
+constexpr bool kFileChangesWake = false;
+#endif
+
 // `follow` never ends a partition: the kit stops each run itself.
 class FollowedFileInputHarness : public TextFiles {
  public:
   using Input = inlet::FileInput;
-  static constexpr Capabilities kCapabilities = {.bounded = false};
+  static constexpr Capabilities kCapabilities = {.bounded = false, .wakes = kFileChangesWake};
   std::unique_ptr<Input> NewInput() {
     inlet::FileInputOptions options = kReadInBatchesOfThree;
     options.follow = true;
     options.poll_interval = absl::Milliseconds(5);
+    return std::make_unique<Input>(paths_, options);
+  }
+  // Polled once an hour: only the file's change notification is prompt.
+  std::unique_ptr<Input> NewLiveInput() {
+    inlet::FileInputOptions options = kReadInBatchesOfThree;
+    options.follow = true;
+    options.poll_interval = absl::Hours(1);
     return std::make_unique<Input>(paths_, options);
   }
 };

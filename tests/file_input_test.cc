@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -25,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "inlet/run.h"
 #include "inlet/testing/testing.h"
+#include "inlet/waker.h"
 #include "test_support.h"
 
 namespace inlet {
@@ -760,6 +762,167 @@ TEST_F(FileInputTest, RunInFollowModeDeliversAppendedLinesUntilStopped) {
   EXPECT_EQ(report->snapshots.at(a.string()), 9);
   EXPECT_EQ(report->snapshots.at(b.string()), 3);
 }
+
+// Where the OS reports file changes (inotify, kqueue), a followed partition
+// bound to a waker is woken by a change instead of polled.
+#if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__)
+
+// Counts the wakes of one partition.
+class CountingWake final : public internal::WakeTarget {
+ public:
+  void Wake() override { wakes_.fetch_add(1); }
+  int wakes() const { return wakes_.load(); }
+
+  // Waits up to 10 s for more than `seen` wakes; returns the count.
+  int WaitForMoreThan(int seen) const {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (wakes() <= seen && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    return wakes();
+  }
+
+ private:
+  std::atomic<int> wakes_{0};
+};
+
+constexpr absl::Duration kNeverPolled = absl::Hours(1);
+
+TEST_F(FileInputTest, FollowBoundToAWakerIsWokenByAppendsAndPollsOnlyForSafety) {
+  std::filesystem::path path = Write("log.txt", "a\n");
+  std::unique_ptr<Source> source =
+      Open(path, std::nullopt, {.follow = true, .poll_interval = absl::Milliseconds(10)});
+  ASSERT_NE(source, nullptr);
+  auto wake = std::make_shared<CountingWake>();
+  source->BindWaker(Waker(wake));
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("a"));
+  const absl::Time after_read = absl::Now();
+  std::optional<absl::Time> awake = source->NextAwake();
+  ASSERT_TRUE(awake.has_value());
+  // The safety poll: 50 poll intervals, for changes no notification reports.
+  EXPECT_GE(*awake, after_read + absl::Milliseconds(400));
+  EXPECT_LE(*awake, after_read + absl::Milliseconds(500));
+
+  const int before = wake->wakes();
+  Append(path, "b\n");
+  EXPECT_GT(wake->WaitForMoreThan(before), before) << "an append did not wake the partition";
+  EXPECT_THAT(ReadAvailable(*source), ElementsAre("b"));
+
+  // After Close, a change wakes nothing.
+  source->Close();
+  absl::SleepFor(absl::Milliseconds(50));
+  const int closed = wake->wakes();
+  Append(path, "c\n");
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(wake->wakes(), closed);
+}
+
+TEST_F(FileInputTest, TwoFollowersOfOneFileAreBothWokenAndOneCanLeave) {
+  std::filesystem::path path = Write("log.txt", "");
+  std::unique_ptr<Source> first = Open(path, std::nullopt, {.follow = true});
+  std::unique_ptr<Source> second = Open(path, std::nullopt, {.follow = true});
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  auto first_wake = std::make_shared<CountingWake>();
+  auto second_wake = std::make_shared<CountingWake>();
+  first->BindWaker(Waker(first_wake));
+  second->BindWaker(Waker(second_wake));
+
+  Append(path, "a\n");
+  EXPECT_GT(first_wake->WaitForMoreThan(0), 0);
+  EXPECT_GT(second_wake->WaitForMoreThan(0), 0);
+
+  // The file's watch stays for the follower that remains.
+  first.reset();
+  const int before = second_wake->wakes();
+  Append(path, "b\n");
+  EXPECT_GT(second_wake->WaitForMoreThan(before), before);
+  EXPECT_THAT(ReadAvailable(*second), ElementsAre("a", "b"));
+}
+
+// Runs `input` on one worker in a thread until `Stop`.
+class BackgroundRun {
+ public:
+  explicit BackgroundRun(FileInput& input)
+      : thread_([this, &input] {
+          report_ = inlet::Run(input, sink_,
+                               {.epoch_interval = absl::Seconds(30), .stop = stop_.get_token()});
+        }) {}
+  ~BackgroundRun() { Stop(); }
+
+  // How long until the sink holds `count` items; InfiniteDuration after 10 s.
+  absl::Duration WaitFor(size_t count) {
+    const absl::Time start = absl::Now();
+    while (sink_.items().size() < count) {
+      if (absl::Now() - start > absl::Seconds(10)) return absl::InfiniteDuration();
+      absl::SleepFor(absl::Microseconds(200));
+    }
+    return absl::Now() - start;
+  }
+
+  const absl::StatusOr<RunReport>& Stop() {
+    stop_.request_stop();
+    if (thread_.joinable()) thread_.join();
+    return report_;
+  }
+
+  std::vector<std::string> items() const { return sink_.items(); }
+
+ private:
+  TestingSink<std::string> sink_;
+  std::stop_source stop_;
+  absl::StatusOr<RunReport> report_;
+  std::jthread thread_;  // Last: it starts once the members it uses exist.
+};
+
+TEST_F(FileInputTest, RunWakesOnAnAppendWithoutPolling) {
+  std::filesystem::path path = Write("log.txt", "a\n");
+  FileInput input({path}, {.follow = true, .poll_interval = kNeverPolled});
+  BackgroundRun run(input);
+  ASSERT_LT(run.WaitFor(1), absl::Seconds(10));
+  Append(path, "b\n");
+  EXPECT_LT(run.WaitFor(2), absl::Seconds(2)) << "an append reached the sink only by polling";
+
+  // A rotation renames the file; the partition keeps following the file it
+  // opened, as it did when polling.
+  std::filesystem::path rotated = dir_ / "log.txt.1";
+  std::filesystem::rename(path, rotated);
+  Append(rotated, "c\n");
+  EXPECT_LT(run.WaitFor(3), absl::Seconds(2));
+
+  const absl::StatusOr<RunReport>& report = run.Stop();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(run.items(), ElementsAre("a", "b", "c"));
+}
+
+TEST_F(FileInputTest, RunFailsAtOnceWhenAWatchedFileShrinks) {
+  std::filesystem::path path = Write("log.txt", "abc\ndef\n");
+  FileInput input({path}, {.follow = true, .poll_interval = kNeverPolled});
+  std::stop_source stop;
+  TestingSink<std::string> sink;
+  absl::StatusOr<RunReport> report;
+  std::atomic<bool> ended{false};
+  std::jthread thread([&] {
+    report = inlet::Run(input, sink, {.stop = stop.get_token()});
+    ended.store(true);
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (sink.items().size() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(sink.items().size(), 2u);
+  std::filesystem::resize_file(path, 3);
+  const absl::Time shrunk = absl::Now();
+  while (!ended.load() && absl::Now() < shrunk + absl::Seconds(5)) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_TRUE(ended.load()) << "the truncation was not noticed without polling";
+  stop.request_stop();
+  thread.join();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(report.status().message()),
+              ::testing::HasSubstr(path.string() +
+                                   ": file shrank to 3 bytes while being followed at offset 8"));
+}
+
+#endif  // File change notification.
 
 TEST_F(FileInputTest, RunFailsNamingTheMissingPath) {
   std::filesystem::path a = Write("a.txt", "a\n");

@@ -24,6 +24,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "file_watch.h"
+#include "inlet/waker.h"
 #include "utf8.h"
 
 namespace inlet {
@@ -33,6 +35,9 @@ namespace {
 constexpr size_t kChunkBytes = size_t{64} << 10;
 // Bounds the work of one `NextBatch` call (documented in file_input.h).
 constexpr size_t kMaxBytesPerCall = size_t{1} << 20;
+// A watched file is looked at anyway every this many poll intervals, for
+// the changes no notification reports (documented in file_input.h).
+constexpr int kSafetyPollIntervals = 50;
 
 absl::Status NotRegularFile(const std::string& name, mode_t mode) {
   if (S_ISDIR(mode)) return absl::ErrnoToStatus(EISDIR, name);
@@ -57,6 +62,14 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
         skip_lf_(after_cr) {}
 
   ~FileSource() override { Close(); }
+
+  // Where the OS reports changes, a followed file wakes its partition
+  // instead of being polled. Only runtimes that can be woken bind a waker:
+  // under the others the partition keeps polling every `poll_interval`.
+  void BindWaker(Waker waker) override {
+    if (follow_ && fd_ >= 0) watch_ = internal::FileWatch::Start(fd_, waker);
+    WakeableSource::BindWaker(std::move(waker));
+  }
 
   absl::StatusOr<Poll> NextBatch(std::vector<std::string>& out) override {
     awake_.reset();
@@ -111,7 +124,10 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
                                                         " bytes while being followed at offset ",
                                                         read_end_));
     }
-    if (lines == 0) awake_ = absl::Now() + poll_interval_;
+    if (lines == 0) {
+      awake_ = absl::Now() +
+               (watch_ != nullptr ? kSafetyPollIntervals * poll_interval_ : poll_interval_);
+    }
     return Poll::kMore;
   }
 
@@ -120,6 +136,7 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   int64_t Snapshot() override { return offset_; }
 
   void Close() override {
+    watch_.reset();  // Before its descriptor is closed.
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
@@ -217,6 +234,8 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   // a '\n' right after it is part of that ending.
   bool skip_lf_;
   std::optional<absl::Time> awake_;
+  // Set in follow mode when the OS reports changes to the file.
+  std::unique_ptr<internal::FileWatch> watch_;
 };
 
 }  // namespace

@@ -52,15 +52,24 @@ enum class LineEnding {
 struct FileInputOptions {
   // When false, a partition ends at the end of its file; a final line without
   // an ending is handed out as a line. When true, a partition never ends: at
-  // the end of the file it waits `poll_interval` and looks again, and a final
-  // line without an ending is held back until its ending is written, so a snapshot
-  // never points into the middle of a line. A followed file that shrinks
-  // (truncated or rewritten in place) stops the run with an error.
+  // the end of the file it waits for the file to change (see
+  // `poll_interval`) and looks again, and a final line without an ending is
+  // held back until its ending is written, so a snapshot never points into
+  // the middle of a line. The partition follows the file it opened, also
+  // after a rename (a rotation). A followed file that shrinks (truncated or
+  // rewritten in place) stops the run with an error.
   // Default: false.
   bool follow = false;
 
   // In follow mode, how long a partition waits at the end of its file before
-  // looking for new data. Values below 1 ms are treated as 1 ms.
+  // looking for new data, when nothing tells it the file changed. Under a
+  // runtime that can wake partitions (the embedded one), where the OS reports
+  // file changes (inotify on Linux, kqueue on macOS and the BSDs), a change
+  // wakes the partition at once and it looks anyway only every 50 poll
+  // intervals (5 s by default), for the changes no notification reports:
+  // writes through a shared memory mapping, or by another host to a network
+  // file system. Elsewhere, and under Bytewax, it polls every interval.
+  // Values below 1 ms are treated as 1 ms.
   // Default: 100 ms.
   absl::Duration poll_interval = absl::Milliseconds(100);
 
