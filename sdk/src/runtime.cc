@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <map>
 #include <memory>
@@ -108,8 +109,22 @@ struct alignas(64) WorkerCounters {
 struct Worker {
   std::shared_ptr<WorkerSignal> signal = std::make_shared<WorkerSignal>();
   bool unflushed = false;  // Wrote since the sink was last flushed.
-  absl::Time last_flush = absl::InfinitePast();
+  // When a busy worker flushes next: the last flush plus the flush interval,
+  // kept as a time so the check after every round is a comparison.
+  absl::Time flush_due = absl::InfinitePast();
 };
+
+// A reading of the clock, as a time for due times and in nanoseconds for
+// the slow-poll check, which then needs no Duration arithmetic per poll.
+struct Clock {
+  absl::Time time;
+  int64_t nanos;
+};
+
+Clock ReadClock() {
+  const int64_t nanos = absl::GetCurrentTimeNanos();
+  return {absl::FromUnixNanos(nanos), nanos};
+}
 
 void Bind(Slot& slot, Worker& worker) {
   slot.wake = std::make_shared<PartitionWake>(worker.signal);
@@ -119,7 +134,10 @@ void Bind(Slot& slot, Worker& worker) {
 class Runtime final : public WarningReceiver {
  public:
   Runtime(ErasedSink& sink, const RunOptions& options)
-      : sink_(sink), options_(options), step_(Place::Step(options.step_id)) {}
+      : sink_(sink),
+        options_(options),
+        step_(Place::Step(options.step_id)),
+        slow_poll_threshold_nanos_(absl::ToInt64Nanoseconds(options.slow_poll_threshold)) {}
   // Sources are destroyed first: a subject's thread may still warn.
   ~Runtime() { slots_.clear(); }
   Runtime(const Runtime&) = delete;
@@ -135,7 +153,7 @@ class Runtime final : public WarningReceiver {
   void Work(int worker);
   // Polls `slot` once and sets `now` to when the poll finished; false when
   // the run must stop because of an error.
-  bool PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, absl::Time& now);
+  bool PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, Clock& now);
   // Snapshots live partitions and waits for the coordinator to commit epoch
   // `epoch`, then tells the sources what became durable and closes the
   // partitions that ended. Returns false when the run failed meanwhile.
@@ -158,6 +176,9 @@ class Runtime final : public WarningReceiver {
   ErasedSink& sink_;
   const RunOptions& options_;
   const Place step_;
+  // `options_.slow_poll_threshold`, truncated to whole nanoseconds (an
+  // infinite one saturates).
+  const int64_t slow_poll_threshold_nanos_;
   absl::Time start_;
   std::vector<std::vector<Slot>> slots_;  // Per worker; touched only by it.
   std::vector<Worker> workers_;
@@ -278,7 +299,7 @@ void Runtime::NotifyWorkers() {
 bool Runtime::FlushFor(Worker& worker, absl::Time now) {
   absl::Status flushed = GuardedCall(step_, "sink Flush", [&] { return sink_.Flush(); });
   worker.unflushed = false;
-  worker.last_flush = now;
+  worker.flush_due = now + options_.flush_interval;
   if (!flushed.ok()) {
     Fail(std::move(flushed));
     return false;
@@ -292,17 +313,18 @@ void Runtime::ReceiveWarning(std::string message) {
   warnings_.push_back(std::move(message));
 }
 
-bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, absl::Time& now) {
-  const absl::Time started = now;
+bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, Clock& now) {
+  const Clock started = now;
   absl::StatusOr<Poll> poll =
       GuardedCall(slot.place, "NextBatch", [&] { return slot.source->NextBatch(); });
-  const absl::Time finished = absl::Now();
-  now = finished;
-  if (finished - started > options_.slow_poll_threshold && !slot.warned_slow) {
+  now = ReadClock();
+  const absl::Time finished = now.time;
+  // Whole nanoseconds on both sides: the same test as comparing Durations.
+  if (now.nanos - started.nanos > slow_poll_threshold_nanos_ && !slot.warned_slow) {
     slot.warned_slow = true;
     ReceiveWarning(slot.place.Prefix(
         "",
-        absl::StrCat("NextBatch took ", absl::FormatDuration(finished - started),
+        absl::StrCat("NextBatch took ", absl::FormatDuration(finished - started.time),
                      " (slow-poll threshold ", absl::FormatDuration(options_.slow_poll_threshold),
                      "); a source must never block: return an empty batch and use NextAwake")));
   }
@@ -413,13 +435,13 @@ void Runtime::Work(int index) {
   bool finished = false;  // None of this worker's partitions is live.
   // The clock is read after every poll and after every wait, never twice in
   // a row: reading it is a measurable part of a small batch's cost.
-  absl::Time now = absl::Now();
+  Clock now = ReadClock();
   while (!failed()) {
     const int64_t closing = closing_epoch_.load(std::memory_order_acquire);
     if (closing > closed_epoch) {
       if (!CloseEpochOnWorker(index, closing)) break;
       closed_epoch = closing;
-      now = absl::Now();
+      now = ReadClock();
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) break;
       continue;
@@ -430,8 +452,8 @@ void Runtime::Work(int index) {
     bool poll_failed = false;
     for (Slot& slot : slots) {
       if (slot.ended) continue;
-      if (slot.wake->TakeWoken()) slot.due = now;
-      if (slot.due <= now) {
+      if (slot.wake->TakeWoken()) slot.due = now.time;
+      if (slot.due <= now.time) {
         if (!PollOnce(slot, worker, counters, now)) {
           poll_failed = true;
           break;
@@ -450,9 +472,8 @@ void Runtime::Work(int index) {
     if (poll_failed) break;
     // Output is made visible before the worker sleeps, and at least every
     // flush interval while it stays busy.
-    if (worker.unflushed &&
-        (next_due > now || now - worker.last_flush >= options_.flush_interval)) {
-      if (!FlushFor(worker, now)) break;
+    if (worker.unflushed && (next_due > now.time || now.time >= worker.flush_due)) {
+      if (!FlushFor(worker, now.time)) break;
     }
     if (epoch_requested) continue;
     if (!live && !finished) {
@@ -461,9 +482,9 @@ void Runtime::Work(int index) {
       --active_;
       cv_.notify_all();
     }
-    if (next_due > now) {
+    if (next_due > now.time) {
       worker.signal->WaitUntil(next_due);
-      now = absl::Now();
+      now = ReadClock();
     }
   }
   CloseAll(index);
