@@ -10,6 +10,11 @@ measures for inlet, written as a Bytewax user would write them:
             `next_awake` to be polled again in 100 ms (Bytewax's own
             FileSource does not follow).
 
+A third run measures the follow mode's latency: the same 100 followed files,
+one line appended to one of them every 10 ms (APPENDS lines), and the time
+from the write to the sink's receiving the line, as bench/idle_sources_bench.cc
+measures it for inlet.
+
 One worker (bytewax.testing.cluster_main, one process). Once every partition
 is built, a warmup of --warmup seconds lets the files' one line each be read;
 the process's CPU time (every thread) is then read around a window of
@@ -34,11 +39,14 @@ import time
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from bytewax.testing import TestingSink, cluster_main
 
 PARTITIONS = 100
 FOLLOW_INTERVAL = datetime.timedelta(milliseconds=100)
 BATCH_SIZE = 1024
+APPENDS = 200
+APPEND_EVERY = 0.01  # Seconds between two appends.
 
 
 class Run:
@@ -178,6 +186,63 @@ def measure(shape, directory, warmup, window):
     return 100.0 * measured["cpu"] / measured["wall"]
 
 
+class _ArrivalPartition(StatelessSinkPartition):
+    def __init__(self, arrivals):
+        self._arrivals = arrivals
+
+    def write_batch(self, items):
+        now = time.perf_counter()
+        for item in items:
+            if item.startswith("append "):
+                self._arrivals[int(item[len("append "):])] = now
+
+
+class ArrivalSink(DynamicSink):
+    """Records when each "append <n>" line arrives."""
+
+    def __init__(self, arrivals):
+        self._arrivals = arrivals
+
+    def build(self, step_id, worker_index, worker_count):
+        return _ArrivalPartition(self._arrivals)
+
+
+def measure_latency(directory, warmup):
+    """Appends APPENDS lines to the followed files; returns their latencies in ms."""
+    run = Run()
+    paths = sorted(directory.iterdir())
+    flow = Dataflow("follow_latency")
+    arrivals = {}
+    op.output("out", op.input("in", flow, FollowedFiles(run, paths)), ArrivalSink(arrivals))
+    written = {}
+
+    def writer():
+        if not run.all_built.wait(60):
+            run.stop.set()
+            return
+        time.sleep(warmup)
+        for n in range(APPENDS):
+            written[n] = time.perf_counter()
+            with open(paths[n % len(paths)], "a") as file:
+                file.write(f"append {n}\n")
+            time.sleep(APPEND_EVERY)
+        deadline = time.perf_counter() + 10
+        while len(arrivals) < APPENDS and time.perf_counter() < deadline:
+            time.sleep(0.001)
+        run.stop.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        cluster_main(flow, addresses=[], proc_id=0, worker_count_per_proc=1)
+    finally:
+        run.stop.set()
+        thread.join()
+    if len(arrivals) != APPENDS:
+        raise SystemExit(f"latency: {len(arrivals)} of {APPENDS} appended lines arrived")
+    return sorted(1000.0 * (arrivals[n] - written[n]) for n in range(APPENDS))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="where to write the JSON results")
@@ -199,13 +264,19 @@ def main():
                             "median_cpu_percent_of_one_core": statistics.median(percents)})
             print(f"bytewax idle {shape}: " +
                   ", ".join(f"{p:.3f}%" for p in percents) + " of one core")
+        latencies = measure_latency(directory, options.warmup)
+        latency = {"appends": APPENDS, "p50_ms": latencies[len(latencies) // 2],
+                   "p99_ms": latencies[round(0.99 * (len(latencies) - 1))],
+                   "max_ms": latencies[-1]}
+        print(f"bytewax follow latency: p50 {latency['p50_ms']:.1f} ms, "
+              f"p99 {latency['p99_ms']:.1f} ms")
     context = {"python": platform.python_version(),
                "bytewax": importlib.metadata.version("bytewax"),
                "warmup_seconds": options.warmup, "window_seconds": options.window,
                "follow_interval_ms": FOLLOW_INTERVAL / datetime.timedelta(milliseconds=1),
                "repetitions": options.repetitions}
-    pathlib.Path(options.out).write_text(json.dumps({"context": context, "results": results},
-                                                    indent=2))
+    pathlib.Path(options.out).write_text(json.dumps(
+        {"context": context, "results": results, "follow_latency": latency}, indent=2))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@
 // bench/bytewax_idle.py measures the same two shapes in Bytewax, and
 // bench/report.py sets them side by side.
 //
-// Each run lasts kWarmup + kWindow; the CPU time of the whole process (every
+// A third run measures what waking costs in latency: the same 100 followed
+// files, one line appended to one of them every kAppendEvery, and the time
+// from the write to the sink's receiving the line.
+//
+// Each idle run lasts kWarmup + kWindow; the CPU time of the whole process (every
 // thread: workers, coordinator, subject threads) is read at the start and the
 // end of the window, after the partitions are built and have settled, and
 // reported as a percentage of one core.
@@ -12,6 +16,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +25,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -26,11 +33,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
+#include "inlet/callback_sink.h"
 #include "inlet/connector_subject.h"
 #include "inlet/connectors/file_input.h"
 #include "inlet/counting_sink.h"
@@ -166,6 +176,82 @@ void BM_IdleFollowedFiles(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_IdleFollowedFiles)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+
+constexpr int kAppends = 200;
+constexpr absl::Duration kAppendEvery = absl::Milliseconds(10);
+
+// The milliseconds at `fraction` (0 to 1) of the sorted `sorted`.
+double Percentile(const std::vector<double>& sorted, double fraction) {
+  const size_t at = static_cast<size_t>(fraction * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[at];
+}
+
+void BM_FollowedFileAppendLatency(benchmark::State& state) {
+  FollowedFiles files;
+  if (files.paths().size() != kPartitions) {
+    state.SkipWithError("could not create the files to follow under TMPDIR");
+    return;
+  }
+  for (auto _ : state) {
+    inlet::FileInput input(files.paths(), {.follow = true});
+    // Written and received times of each appended line, "append <n>".
+    std::vector<absl::Time> written(kAppends);
+    std::vector<absl::Duration> latency(kAppends, absl::InfiniteDuration());
+    std::atomic<int> received{0};
+    std::atomic<int> lines{0};
+    inlet::CallbackSink<std::string> sink([&](std::span<const std::string> batch) {
+      const absl::Time now = absl::Now();
+      for (const std::string& line : batch) {
+        lines.fetch_add(1);
+        int n = 0;
+        if (line.rfind("append ", 0) != 0 || !absl::SimpleAtoi(line.substr(7), &n) || n < 0 ||
+            n >= kAppends) {
+          continue;
+        }
+        latency[n] = now - written[n];
+        received.fetch_add(1);
+      }
+      return absl::OkStatus();
+    });
+    std::stop_source stop;
+    absl::StatusOr<inlet::RunReport> report;
+    std::jthread run([&] {
+      inlet::RunOptions options;
+      options.stop = stop.get_token();
+      report = inlet::Run(input, sink, options);
+    });
+    absl::SleepFor(absl::FromChrono(kWarmup));
+    for (int n = 0; n < kAppends; ++n) {
+      const std::filesystem::path& path = files.paths()[n % kPartitions];
+      const std::string line = absl::StrCat("append ", n, "\n");
+      written[n] = absl::Now();
+      std::ofstream(path, std::ios::app) << line << std::flush;
+      absl::SleepFor(kAppendEvery);
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (received.load() < kAppends && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    stop.request_stop();
+    run.join();
+    if (!report.ok()) {
+      state.SkipWithError(report.status().ToString().c_str());
+      return;
+    }
+    if (received.load() != kAppends || lines.load() != kPartitions + kAppends) {
+      state.SkipWithError("not every appended line reached the sink exactly once");
+      return;
+    }
+    std::vector<double> ms;
+    for (absl::Duration d : latency) ms.push_back(absl::ToDoubleMilliseconds(d));
+    std::sort(ms.begin(), ms.end());
+    state.counters["p50_ms"] = Percentile(ms, 0.5);
+    state.counters["p99_ms"] = Percentile(ms, 0.99);
+    state.counters["max_ms"] = ms.back();
+    state.counters["appends"] = kAppends;
+  }
+}
+BENCHMARK(BM_FollowedFileAppendLatency)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 
 }  // namespace
 
