@@ -4,6 +4,9 @@
 Configured through the environment:
   INLET_FLOW_FILES      files for inlet.bytewax.FileSource, os.pathsep-separated
   INLET_FLOW_DYNAMIC    "1": merge in inlet_test_connector.MixedInput (one item a worker)
+  INLET_FLOW_COUNTERS   "<partitions>:<limit>": merge in inlet_test_connector.Counters over
+                        partitions c0, c1, ... as "c<p> <n>" lines (INLET_FLOW_BATCH a batch)
+  INLET_FLOW_ACK_LOG    the Counters' `ack_log`: a file each `Committed` call appends to
   INLET_FLOW_BATCH      lines per batch (default 1000)
   INLET_FLOW_DELAY      seconds every item waits in a map step (default 0)
   INLET_FLOW_KILL_AFTER SIGKILL this process once it has seen this many items
@@ -75,6 +78,17 @@ if os.environ.get("INLET_FLOW_DYNAMIC") == "1":
 
     mixed = op.input("mixed", flow, inlet.bytewax.DynamicSource(inlet_test_connector.MixedInput()))
     streams.append(op.map("worker_of", mixed, lambda item: {"dynamic": item[5]["worker"]}))
+counters = os.environ.get("INLET_FLOW_COUNTERS")
+if counters:
+    import inlet_test_connector
+
+    partitions, limit = (int(part) for part in counters.split(":"))
+    native = inlet_test_connector.Counters(
+        [f"c{p}" for p in range(partitions)], limit,
+        batch_size=int(os.environ.get("INLET_FLOW_BATCH", "1000")),
+        ack_log=os.environ.get("INLET_FLOW_ACK_LOG", ""))
+    counted = op.input("counters", flow, inlet.bytewax.PartitionedSource(native))
+    streams.append(op.map("counter_line", counted, lambda item: f"{item[0]} {item[1]}"))
 merged = op.merge("merge", *streams)
 op.output("out", op.map("pace", merged, _pace),
           JsonLinesSink(os.environ["INLET_FLOW_OUT"], os.environ.get("INLET_FLOW_RUN", "run")))

@@ -18,6 +18,14 @@ its own recovery store. :class:`DynamicSource` is a genuine
 
 The C++ runs with the GIL released; a failure raises
 :class:`inlet.ConnectorError`, which stops the dataflow.
+
+Bytewax never tells a source what became durable (no callback follows its
+recovery store's commit; a resume starts from the lowest frontier of all
+workers), so under Bytewax a source's ``Committed`` is never called: an
+ack-based source is read at least once and leaves redelivery to its system.
+A source's waker is not bound either: a partition whose ``NextAwake`` says
+"when woken" is polled again 1 ms later, and a followed file is polled every
+``poll_interval``. docs/reliability.md gives the details.
 """
 
 import glob

@@ -25,6 +25,10 @@ row, ``"upsert"`` makes a message replace the row with the same primary key.
 Supports Pathway 0.33 (see :mod:`inlet._pathway_compat`); importing this
 module with another version raises ImportError.
 
+Pathway 0.33 never tells a subject what became durable (its ``seek`` and
+``on_persisted_run`` come once, before ``run``), so under Pathway a C++
+subject's ``OnCommitted`` and ``Seek`` are never called.
+
 Pathway never asks a Python subject to stop: when ``pw.run`` fails or is
 interrupted, a subject that has not ended keeps running. inlet asks every
 such C++ subject to stop when the interpreter exits, so the process does not

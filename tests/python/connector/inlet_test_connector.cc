@@ -79,15 +79,18 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CounterState, next)
 using KeyedCount = std::pair<std::string, int64_t>;
 
 // Counts from the resume point to `limit` in each partition, `batch_size` at
-// a time, as (partition, n) pairs; the state is {"next": n}.
+// a time, as (partition, n) pairs; the state is {"next": n}. With an
+// `ack_log`, every `Committed` appends "<partition> <next>" to that file.
 class CounterSource final : public inlet::StatefulSource<KeyedCount, CounterState> {
  public:
-  CounterSource(std::string part, int64_t next, int64_t limit, int64_t batch_size, Failure failure)
+  CounterSource(std::string part, int64_t next, int64_t limit, int64_t batch_size, Failure failure,
+                std::string ack_log)
       : part_(std::move(part)),
         next_(next),
         limit_(limit),
         batch_size_(batch_size),
-        failure_(std::move(failure)) {}
+        failure_(std::move(failure)),
+        ack_log_(std::move(ack_log)) {}
 
   absl::StatusOr<inlet::Poll> NextBatch(std::vector<KeyedCount>& out) override {
     for (int64_t i = 0; i < batch_size_ && next_ < limit_; ++i, ++next_) {
@@ -104,6 +107,10 @@ class CounterSource final : public inlet::StatefulSource<KeyedCount, CounterStat
     if (failure_.Is("Snapshot")) throw std::runtime_error("Snapshot failed on purpose");
     return {.next = next_};
   }
+  void Committed(const CounterState& state) override {
+    if (!ack_log_.empty())
+      std::ofstream(ack_log_, std::ios::app) << part_ << " " << state.next << "\n";
+  }
   void Close() override {
     if (failure_.Is("Close")) throw std::runtime_error("Close failed on purpose");
   }
@@ -114,15 +121,18 @@ class CounterSource final : public inlet::StatefulSource<KeyedCount, CounterStat
   int64_t limit_;
   int64_t batch_size_;
   Failure failure_;
+  std::string ack_log_;
 };
 
 class Counters final : public inlet::PartitionedInput<KeyedCount, CounterState> {
  public:
-  Counters(std::vector<std::string> parts, int64_t limit, int64_t batch_size, Failure failure)
+  Counters(std::vector<std::string> parts, int64_t limit, int64_t batch_size, Failure failure,
+           std::string ack_log)
       : parts_(std::move(parts)),
         limit_(limit),
         batch_size_(batch_size),
-        failure_(std::move(failure)) {}
+        failure_(std::move(failure)),
+        ack_log_(std::move(ack_log)) {}
 
   absl::StatusOr<std::vector<std::string>> ListParts() override {
     if (failure_.Is("ListParts")) {
@@ -137,8 +147,9 @@ class Counters final : public inlet::PartitionedInput<KeyedCount, CounterState> 
       absl::Status failed = failure_.Fail("BuildPart");
       return failed;
     }
-    return std::make_unique<CounterSource>(
-        std::string(for_part), resume.value_or(CounterState{}).next, limit_, batch_size_, failure_);
+    return std::make_unique<CounterSource>(std::string(for_part),
+                                           resume.value_or(CounterState{}).next, limit_,
+                                           batch_size_, failure_, ack_log_);
   }
 
  private:
@@ -146,6 +157,7 @@ class Counters final : public inlet::PartitionedInput<KeyedCount, CounterState> 
   int64_t limit_;
   int64_t batch_size_;
   Failure failure_;
+  std::string ack_log_;
 };
 
 // One item of every convertible kind, per worker.
@@ -263,6 +275,34 @@ class Values final : public inlet::ConnectorSubject {
   int64_t commit_every_;
 };
 
+// "1", "2", ... "count", each followed by `ReportOffset(n)` and a `Commit`.
+// `OnCommitted` and `Seek` append "committed <offset>" and "seek <offset>"
+// to `ack_log`.
+class Acked final : public inlet::ConnectorSubject {
+ public:
+  Acked(int64_t count, std::string ack_log) : count_(count), ack_log_(std::move(ack_log)) {}
+  void Run() override {
+    ReportOffset(0);
+    for (int64_t n = 1; n <= count_ && !stop_requested(); ++n) {
+      NextStr(absl::StrCat(n));
+      ReportOffset(n);
+      Commit();
+    }
+  }
+  void Seek(const nlohmann::json& offset) override { Log("seek", offset); }
+  void OnCommitted(const nlohmann::json& offset) override { Log("committed", offset); }
+
+ private:
+  void Log(std::string_view what, const nlohmann::json& offset) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::ofstream(ack_log_, std::ios::app) << what << " " << offset.dump() << "\n";
+  }
+
+  int64_t count_;
+  std::string ack_log_;
+  std::mutex mutex_;
+};
+
 // {"n": 0}, {"n": 1}, ... one every `interval_ms`, `limit` of them (0: until
 // stopped), with a `Commit` after every `commit_every`-th (0: never, so only
 // autocommit makes them visible). `OnStop` writes to `stop_file` (if given)
@@ -305,13 +345,15 @@ NB_MODULE(inlet_test_connector, m) {
       .def(
           "__init__",
           [](Counters* self, std::vector<std::string> parts, int64_t limit, int64_t batch_size,
-             std::string fail_method, bool fail_throws, int64_t fail_at) {
+             std::string fail_method, bool fail_throws, int64_t fail_at, std::string ack_log) {
             new (self) Counters(
                 std::move(parts), limit, batch_size,
-                Failure{.method = std::move(fail_method), .throws = fail_throws, .at = fail_at});
+                Failure{.method = std::move(fail_method), .throws = fail_throws, .at = fail_at},
+                std::move(ack_log));
           },
           nb::arg("parts"), nb::arg("limit"), nb::arg("batch_size") = 1,
-          nb::arg("fail_method") = "", nb::arg("fail_throws") = false, nb::arg("fail_at") = 0);
+          nb::arg("fail_method") = "", nb::arg("fail_throws") = false, nb::arg("fail_at") = 0,
+          nb::arg("ack_log") = "");
   inlet::python::ExportDynamicInput<MixedInput>(m, "MixedInput").def(nb::init<>());
   m.attr("AWAKE_MICROS") = kAwakeMicros;
 
@@ -331,6 +373,9 @@ NB_MODULE(inlet_test_connector, m) {
   inlet::python::ExportConnectorSubject<Values>(m, "Values", {.name = "values"})
       .def(nb::init<std::vector<std::string>, int64_t>(), nb::arg("texts"),
            nb::arg("commit_every") = 0);
+  inlet::python::ExportConnectorSubject<Acked>(
+      m, "Acked", {.format = inlet::MessageFormat::kRaw, .name = "acked"})
+      .def(nb::init<int64_t, std::string>(), nb::arg("count"), nb::arg("ack_log"));
   inlet::python::ExportConnectorSubject<Ticks>(
       m, "Ticks", {.schema = {{.name = "n", .type = inlet::FieldType::kInt}}, .name = "ticks"})
       .def(nb::init<int64_t, int64_t, int64_t, std::string>(), nb::arg("limit"),
