@@ -171,9 +171,11 @@ class InletKafka::Client {
         // Offsets are stored and committed only by `Committed`.
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
-        // A resume offset the broker no longer holds is an error, never a
-        // silent jump: records would be skipped or repeated.
-        {"auto.offset.reset", "error"},
+        // `BuildPart` checks that the broker holds the offset it starts at.
+        // A fetch the broker answers "out of range" later (seen right after
+        // a topic is created) restarts from the earliest offset it holds,
+        // and `Take` drops what was handed out already: never a repeat.
+        {"auto.offset.reset", "earliest"},
         {"enable.partition.eof", options.stop_at_end ? "true" : "false"},
     };
     if (!options.group_id.empty()) settings.emplace_back("group.id", options.group_id);
