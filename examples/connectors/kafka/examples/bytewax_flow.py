@@ -1,13 +1,13 @@
-"""Runs InletKafka on Bytewax and prints every line it reads.
+"""Runs InletKafka on Bytewax and prints every record it reads.
 
-    python -m bytewax.run examples/bytewax_flow.py          # one worker
-    python -m bytewax.run examples/bytewax_flow.py -w 2     # two workers
+    INLET_KAFKA_BROKERS=localhost:9092 INLET_KAFKA_TOPICS=orders \
+        python -m bytewax.run examples/bytewax_flow.py -w 2
 
-Reads data/*.txt, or the files named in the environment variable
-INLET_KAFKA_FILES (separated by os.pathsep).
+Reads every partition of the topics in INLET_KAFKA_TOPICS (comma-separated)
+from INLET_KAFKA_BROKERS, as text, to the end offsets they have when the
+flow starts; set INLET_KAFKA_FOLLOW=1 to follow them instead.
 """
 
-import glob
 import os
 import sys
 import threading
@@ -24,25 +24,25 @@ class _PrintBatch(StatelessSinkPartition):
     _stdout = threading.Lock()  # Shared by the workers of this process.
 
     def write_batch(self, items) -> None:
-        text = "".join(f"{item}\n" for item in items)
+        text = "".join(f"{item['topic']}/{item['partition']}@{item['offset']}: {item['value']}\n"
+                       for item in items)
         with self._stdout:
             sys.stdout.write(text)
             sys.stdout.flush()
 
 
 class LinesToStdout(DynamicSink):
-    """Prints every item on a line of its own. Bytewax's StdOutSink writes an
-    item and its newline apart, so the lines of two workers can run into each
-    other; here a worker writes a whole batch at a time."""
+    """Prints every record on a line of its own, a whole batch at a time, so
+    the lines of two workers never run into each other."""
 
     def build(self, step_id, worker_index, worker_count):
         return _PrintBatch()
 
 
-_files = os.environ.get("INLET_KAFKA_FILES")
-paths = (_files.split(os.pathsep) if _files else
-         sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "data", "*.txt"))))
+source = InletKafka(os.environ.get("INLET_KAFKA_BROKERS", "localhost:9092"),
+                    os.environ.get("INLET_KAFKA_TOPICS", "orders").split(","),
+                    stop_at_end=os.environ.get("INLET_KAFKA_FOLLOW") != "1", format="text")
 
 flow = Dataflow("inlet_kafka")
-lines = op.input("read", flow, inlet.bytewax.PartitionedSource(InletKafka(paths)))
-op.output("print", lines, LinesToStdout())
+records = op.input("read", flow, inlet.bytewax.PartitionedSource(source))
+op.output("print", records, LinesToStdout())

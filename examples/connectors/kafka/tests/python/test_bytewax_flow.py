@@ -103,3 +103,15 @@ def test_recovery_resumes_after_a_sigkill_and_loses_nothing(brokers, topic, tmp_
     # snapshot, so it repeats at most what followed it, never the whole topic.
     assert sorted(set(first + second)) == _expected(20000, 4)
     assert len(second) < 20000
+
+
+def test_the_example_flow_prints_every_record_on_two_workers(brokers, topic):
+    tool("create-topic", brokers, topic, 2)
+    tool("produce", brokers, topic, 2, 0, 100)
+    env = dict(os.environ, INLET_KAFKA_BROKERS=brokers, INLET_KAFKA_TOPICS=topic)
+    result = subprocess.run(
+        [sys.executable, "-m", "bytewax.run", "examples/bytewax_flow.py", "-w", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    expected = [f"{topic}/{n % 2}@{n // 2}: {{\"n\":{n}}}" for n in range(100)]
+    assert sorted(result.stdout.splitlines()) == sorted(expected)
