@@ -60,7 +60,7 @@ cmake --build --preset dev
 echo "test: ctest" >&2
 ctest_status=0
 ctest --preset dev 2>&1 | tee build/ctest.log | tail -n 5 || ctest_status=$?
-ctest_line=$(grep -E "tests passed|tests failed" build/ctest.log | tail -n 1)
+ctest_line=$(grep -E "tests passed|tests failed" build/ctest.log | tail -n 1 | xargs)
 
 echo "test: the Python package into $venv" >&2
 CMAKE_ARGS="${cmake_args[*]}" "$venv/bin/python" -m pip install -q --disable-pip-version-check \
@@ -69,7 +69,7 @@ echo "test: pytest" >&2
 pytest_status=0
 PATH="$PWD/build/dev:$PWD/build/dev/tests:$PATH" "$venv/bin/python" -m pytest tests/python \
   -p no:cacheprovider 2>&1 | tee build/pytest.log | tail -n 5 || pytest_status=$?
-pytest_line=$(tail -n 1 build/pytest.log)
+pytest_line=$(tail -n 1 build/pytest.log | tr -d '=' | xargs)
 
 echo "ctest: $ctest_line; pytest: $pytest_line; $((SECONDS - started)) s"
 ((ctest_status == 0)) || exit "$ctest_status"

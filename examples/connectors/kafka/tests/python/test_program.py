@@ -1,7 +1,8 @@
 """The inlet-kafka program against a real broker: killed with SIGKILL at
-random instants while records are produced, then resumed (the exactly-once
-output file holds every record once, and the group's committed offsets never
-run ahead of the recovery store); a broker restart in the middle of a run."""
+random instants while records are produced, and resumed with 1, 2, 3, 1, 2, 3
+workers (the exactly-once output file holds every record once, in offset order
+within each partition, and the group's committed offsets never run ahead of
+the recovery store); a broker restart in the middle of a run."""
 
 import json
 import os
@@ -20,9 +21,9 @@ RECORDS = int(os.environ.get("KAFKA_KILL_RECORDS", "1000000"))
 KILLS = 6
 
 
-def _program(brokers, topic, out, db, *flags):
+def _program(brokers, topic, out, db, *flags, workers=2):
     return [built("inlet-kafka"), f"--brokers={brokers}", "--group-id=" + topic + "-group",
-            f"--recovery-db={db}", f"--output={out}", "--format=text", "--workers=2",
+            f"--recovery-db={db}", f"--output={out}", "--format=text", f"--workers={workers}",
             "--epoch-interval=200ms", "--progress=never", *flags, topic]
 
 
@@ -65,7 +66,9 @@ def test_sigkill_at_random_instants_while_producing_then_resume_exactly_once(bro
         while kills < KILLS:
             log = tmp_path / f"run-{kills}.log"
             with open(log, "wb") as stderr:
-                run = subprocess.Popen(_program(brokers, topic, out, db), stderr=stderr)
+                # Rescaled at every restart: 1, 2, 3, 1, 2, 3 workers.
+                run = subprocess.Popen(_program(brokers, topic, out, db, workers=1 + kills % 3),
+                                       stderr=stderr)
             time.sleep(rng.uniform(0.5, 2.5))
             assert run.poll() is None, log.read_text()
             run.send_signal(signal.SIGKILL)
