@@ -54,14 +54,14 @@ if os.environ["BENCH_SOURCE"] == "inlet":
 else:
     from bytewax.connectors.kafka import KafkaSource
     source = KafkaSource([brokers], [topic], tail=False, batch_size=10000,
-                         add_config={"group.id": "bench"})
+                         add_config={"group.id": topic})
 op.output("count", op.input("read", flow, source), CountSink())
 '''
 
 
 def timed(command, **kwargs) -> float:
     start = time.monotonic()
-    subprocess.run(command, check=True, **kwargs)
+    subprocess.run(command, check=True, timeout=600, **kwargs)
     return time.monotonic() - start
 
 
@@ -69,42 +69,47 @@ def main(build: pathlib.Path, records: int, rounds: int):
     tool, bench = build / "tests" / "kafka-test-tool", build / "tests" / "kafka-bench"
     with tempfile.TemporaryDirectory() as scratch:
         scratch = pathlib.Path(scratch)
-        broker = Broker(scratch / "broker")
-        brokers = broker.start()
+        # $INLET_KAFKA_BROKERS, else a broker of its own.
+        broker = None if os.environ.get("INLET_KAFKA_BROKERS") else Broker(scratch / "broker")
+        brokers = broker.start() if broker else os.environ["INLET_KAFKA_BROKERS"]
+        topic = f"bench-{time.time_ns()}"
         try:
-            subprocess.run([tool, "create-topic", brokers, "bench", str(PARTITIONS)], check=True)
-            subprocess.run([tool, "produce", brokers, "bench", str(PARTITIONS), "0", str(records)],
-                           check=True)
+            subprocess.run([tool, "create-topic", brokers, topic, str(PARTITIONS)], check=True,
+                           timeout=120)
+            subprocess.run([tool, "produce", brokers, topic, str(PARTITIONS), "0", str(records)],
+                           check=True, timeout=600)
             flow = scratch / "flow.py"
             flow.write_text(BYTEWAX_FLOW)
             rates = {name: [] for name in ("kcat", "inlet", "inlet-recovery", "bytewax-inlet",
                                            "bytewax-kafkasource")}
             for round_ in range(rounds):
-                seconds = timed(["kcat", "-C", "-b", brokers, "-t", "bench", "-o", "beginning",
+                seconds = timed(["kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning",
                                  "-e", "-q"], stdout=subprocess.DEVNULL)
                 rates["kcat"].append(records / seconds)
                 for name, extra in (("inlet", []),
                                     ("inlet-recovery", [str(scratch / f"r{round_}.db")])):
-                    out = subprocess.run([bench, "throughput", brokers, "bench", "2", *extra],
-                                         check=True, capture_output=True, text=True).stdout.split()
+                    out = subprocess.run([bench, "throughput", brokers, topic, "2", *extra],
+                                         check=True, capture_output=True, text=True, timeout=600).stdout.split()
                     assert int(out[0]) == records, out
                     rates[name].append(records / float(out[1]))
                 for source in ("inlet", "kafkasource"):
                     out = scratch / f"bytewax-{source}-{round_}"
                     out.mkdir()
-                    env = dict(os.environ, BENCH_BROKERS=brokers, BENCH_TOPIC="bench",
+                    env = dict(os.environ, BENCH_BROKERS=brokers, BENCH_TOPIC=topic,
                                BENCH_SOURCE=source, BENCH_OUT=str(out))
                     seconds = timed([sys.executable, "-m", "bytewax.run", str(flow), "-w", "2"],
                                     env=env, cwd=scratch)
                     counted = sum(int(p.read_text()) for p in out.iterdir())
                     assert counted == records, (source, counted)
                     rates[f"bytewax-{source}"].append(records / seconds)
-            subprocess.run([tool, "create-topic", brokers, "latency", str(PARTITIONS)], check=True)
-            latency = subprocess.run([bench, "latency", brokers, "latency", str(PARTITIONS),
-                                      "2000", "10"], check=True, capture_output=True,
-                                     text=True).stdout.split()
+            subprocess.run([tool, "create-topic", brokers, topic + "-latency", str(PARTITIONS)],
+                           check=True, timeout=120)
+            latency = subprocess.run([bench, "latency", brokers, topic + "-latency",
+                                      str(PARTITIONS), "2000", "10"], check=True,
+                                     capture_output=True, text=True, timeout=120).stdout.split()
         finally:
-            broker.stop()
+            if broker:
+                broker.stop()
     median = {name: statistics.median(values) for name, values in rates.items()}
     print(f"{records:,} records in {PARTITIONS} partitions, median of {rounds} rounds; "
           f"Apache Kafka 4.1.1 (one KRaft node), librdkafka {librdkafka_version()}.\n")
