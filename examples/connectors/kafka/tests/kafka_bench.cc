@@ -7,7 +7,8 @@
 //   kafka-bench latency BROKERS TOPIC PARTITIONS RATE SECONDS
 //       follows the topic with the default run options while it produces
 //       RATE records a second for SECONDS seconds, each stamped with the time
-//       it was sent; prints "records p50_ms p99_ms" of send-to-sink latency.
+//       it was sent, and stops 2 s after the last one; prints "received sent
+//       p50_ms p99_ms" of send-to-sink latency.
 
 #include <algorithm>
 #include <atomic>
@@ -47,7 +48,7 @@ int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 // Records the latency of every record whose value is the time it was sent.
 class LatencySink final : public inlet::Sink<Record> {
  public:
-  LatencySink(std::stop_source stop, int64_t expected) : stop_(stop), expected_(expected) {}
+  LatencySink() = default;
   absl::Status Write(std::span<const Record> items) override {
     const int64_t now = NowMicros();
     std::lock_guard<std::mutex> hold(mutex_);
@@ -57,7 +58,6 @@ class LatencySink final : public inlet::Sink<Record> {
         latencies_.push_back(now - sent);
       }
     }
-    if (static_cast<int64_t>(latencies_.size()) >= expected_) stop_.request_stop();
     return absl::OkStatus();
   }
   std::vector<int64_t> latencies() {
@@ -66,8 +66,6 @@ class LatencySink final : public inlet::Sink<Record> {
   }
 
  private:
-  std::stop_source stop_;
-  int64_t expected_;
   std::mutex mutex_;
   std::vector<int64_t> latencies_;
 };
@@ -107,9 +105,9 @@ int main(int argc, char** argv) {
                                    .start = {.kind = inlet_kafka::StartAt::Kind::kLatest},
                                    .format = inlet_kafka::ValueFormat::kText});
     std::stop_source stop;
-    LatencySink sink(stop, total);
+    LatencySink sink;
     std::thread producer([&] {
-      absl::SleepFor(absl::Seconds(2));  // Every partition is built and fetching.
+      absl::SleepFor(absl::Seconds(5));  // Every partition is built and fetching.
       inlet_kafka::testing::Producer send(args[1]);
       const absl::Time start = absl::Now();
       for (int64_t n = 0; n < total; ++n) {
@@ -118,6 +116,8 @@ int main(int argc, char** argv) {
                                     absl::StrCat(NowMicros())));
       }
       static_cast<void>(send.Flush());
+      absl::SleepFor(absl::Seconds(2));  // What was sent has arrived by now.
+      stop.request_stop();
     });
     absl::StatusOr<inlet::RunReport> report = inlet::Run(input, sink, {.stop = stop.get_token()});
     producer.join();
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
       return static_cast<double>(latencies[static_cast<size_t>(q * (latencies.size() - 1))]) /
              1000.0;
     };
-    std::cout << latencies.size() << " " << at(0.5) << " " << at(0.99) << "\n";
+    std::cout << latencies.size() << " " << total << " " << at(0.5) << " " << at(0.99) << "\n";
     return 0;
   }
   std::cerr << "usage: kafka-bench throughput BROKERS TOPIC WORKERS [RECOVERY_DB] | latency "
