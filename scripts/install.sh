@@ -11,6 +11,7 @@ debian_packages=(
   libsqlite3-dev libbenchmark-dev libsimdjson-dev
   python3-venv python3-dev valgrind
   clang-14 libclang-rt-14-dev clang-tidy
+  librdkafka-dev kcat
 )
 
 missing=()

@@ -1,0 +1,8 @@
+"""Reads Apache Kafka topics into a stream processor.
+``InletKafka`` is the connector as a partitioned input; run it on
+Bytewax with ``inlet.bytewax.PartitionedSource``. See examples/bytewax_flow.py.
+"""
+
+from inlet_kafka._inlet_kafka import InletKafka
+
+__all__ = ["InletKafka"]

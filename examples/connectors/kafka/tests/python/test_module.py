@@ -1,0 +1,60 @@
+"""The compiled module on its own, without an engine, against the real broker:
+it runs on every Python version the wheels are built for, including those
+Bytewax has no wheel for."""
+
+import time
+
+import inlet
+import pytest
+from conftest import tool
+
+from inlet_kafka import InletKafka as Connector
+
+
+def _drain(partition) -> list:
+    """Every item of `partition`, polled as an engine would, within 30 s."""
+    items = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            items += partition.next_batch()
+        except StopIteration:
+            partition.close()
+            return items
+        time.sleep(0.001)
+    raise AssertionError(f"the partition did not end; read {items!r}")
+
+
+def test_every_record_of_a_partition_is_read_in_order(brokers, topic):
+    tool("create-topic", brokers, topic, 2)
+    tool("produce", brokers, topic, 2, 0, 10)
+    connector = Connector(brokers, [topic], stop_at_end=True, format="json")
+    assert connector.list_parts() == [f"{topic}/0", f"{topic}/1"]
+    records = _drain(connector.build_part("step", f"{topic}/1", None))
+    assert [r["value"] for r in records] == [{"n": n} for n in (1, 3, 5, 7, 9)]
+    assert [r["offset"] for r in records] == [0, 1, 2, 3, 4]
+    assert records[0]["key"] == "1" and records[0]["topic"] == topic
+
+
+def test_a_resume_state_continues_after_it_and_bytes_stay_bytes(brokers, topic):
+    tool("create-topic", brokers, topic, 1)
+    tool("produce", brokers, topic, 1, 0, 5)
+    connector = Connector(brokers, [topic], stop_at_end=True)
+    partition = connector.build_part("step", f"{topic}/0", 3)
+    records = _drain(partition)
+    assert [r["value"] for r in records] == [b'{"n":3}', b'{"n":4}']
+    assert records[0]["key"] == b"3"
+
+
+def test_an_unknown_topic_raises_an_error_naming_it_and_the_broker(brokers, topic):
+    connector = Connector(brokers, [topic])
+    with pytest.raises(inlet.ConnectorError) as raised:
+        connector.list_parts()
+    assert f'topic "{topic}" does not exist on the Kafka broker(s) {brokers}' in str(raised.value)
+
+
+def test_a_bad_start_or_format_is_a_value_error():
+    with pytest.raises(ValueError, match='start "yesterday"'):
+        Connector("127.0.0.1:9092", ["t"], start="yesterday")
+    with pytest.raises(ValueError, match='format "avro": expected bytes, text or json'):
+        Connector("127.0.0.1:9092", ["t"], format="avro")
