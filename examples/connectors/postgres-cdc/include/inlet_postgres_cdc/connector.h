@@ -1,59 +1,112 @@
-// PostgresCdc: the connector (README.md says what it reads).
+// PostgresCdc: change data capture from PostgreSQL through logical
+// replication (README.md says what it reads).
 //
 // A connector subject (Pathway's ConnectorSubject): `Run` is a plain loop on
-// a thread of its own that may block on a client library, and pushes
-// messages with `Next*`; inlet's adapter (`inlet::SubjectInput`) turns it into
-// an input whose workers never wait on it. This one reads a text file, one
-// message per line, and reports the byte offset after each line, so a
-// stopped or crashed run resumes at the next line.
+// a thread of its own that speaks PostgreSQL's streaming replication protocol
+// through libpq, and pushes one message per changed row. inlet's adapter
+// (`inlet::SubjectInput`) turns it into an input whose workers never wait on
+// it.
 //
-// Replace this: keep the class shape and swap the file reading for your
-// client's blocking receive loop (a message-queue consumer, a websocket, a
-// change feed). The rules that matter are in the comments of each method;
-// the conformance tests (tests/conformance_test.cc) check them for you.
+// Exactly once: one PostgreSQL transaction is one subject commit, whose
+// offset is the LSN where its commit record ends. The replication slot's
+// confirmed flush position advances only in `OnCommitted`, after the epoch
+// holding the transaction is durable, so the server keeps the WAL of every
+// transaction a crash could still need; a resumed run restarts replication
+// right after the last durable transaction.
 
 #ifndef INLET_POSTGRES_CDC_CONNECTOR_H_
 #define INLET_POSTGRES_CDC_CONNECTOR_H_
 
+#include <atomic>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "inlet/connector_subject.h"
+#include "inlet/schema.h"
 #include "inlet/subject_input.h"
 #include "nlohmann/json.hpp"
 
 namespace inlet_postgres_cdc {
 
-// Reads one file; each line is one message.
-class PostgresCdc final : public inlet::ConnectorSubject {
- public:
-  explicit PostgresCdc(std::filesystem::path path) : path_(std::move(path)) {}
+struct PostgresCdcOptions {
+  // A libpq connection string or URI (`host=... port=... dbname=... user=...`,
+  // `postgresql://user@host/db`); `replication=database` is added. The role
+  // needs the REPLICATION attribute. Default: empty (libpq's defaults and
+  // PG* environment variables).
+  std::string conninfo = {};
 
-  // Called before `Run`, on the subject's thread, when the partition resumes:
-  // `offset` is the last offset reported with `ReportOffset` that was
-  // committed in a closed epoch. Positions the reader right after it.
-  void Seek(const nlohmann::json& offset) override;
+  // The logical replication slot: created with the pgoutput plugin on the
+  // first run when it does not exist; must exist when a run resumes.
+  // Lowercase letters, digits and underscores. Default: "inlet".
+  std::string slot = "inlet";
 
-  // The subject's loop, on its own thread: pushes each line with `NextStr`,
-  // reports the offset after it and commits. It may block (on a socket, a
-  // client library) but should return soon after `stop_requested()` turns
-  // true. Returning ends the partition; an exception fails the run after
-  // the messages committed before it are delivered.
-  void Run() override;
+  // The publication whose tables are streamed (`CREATE PUBLICATION name FOR
+  // ALL TABLES` or `FOR TABLE ...`, made by the database's owner). Required.
+  // Default: empty.
+  std::string publication = {};
 
- private:
-  std::filesystem::path path_;
-  int64_t offset_ = 0;
+  // Where the stream ends, like pg_recvlogical's --endpos: an LSN as text
+  // ("16/B374D848"); `Run` returns after the first transaction whose commit
+  // ends at or past it (or, between transactions, once the server reports
+  // its WAL reached it). Empty follows the stream until stopped. Default:
+  // empty.
+  std::string end_lsn = {};
+
+  // The longest time between two standby status updates to the server, so
+  // it neither times the connection out (`wal_sender_timeout`) nor waits long
+  // to learn a new confirmed position. Positive. Default: 1 s.
+  absl::Duration status_interval = absl::Seconds(1);
 };
 
-// The input to run: one subject per file, in a partition named by the file's
-// name. Items are the lines, as strings.
-std::unique_ptr<inlet::SubjectInput<std::string>> MakePostgresCdcInput(
-    std::vector<std::filesystem::path> paths, inlet::SubjectOptions options = {});
+// Streams the changes of one publication through one replication slot.
+class PostgresCdc final : public inlet::ConnectorSubject {
+ public:
+  explicit PostgresCdc(PostgresCdcOptions options);
+  ~PostgresCdc() override;
+
+  // Called before `Run`, on the subject's thread, when the partition resumes:
+  // `offset` is the commit LSN (text, "16/B374D848") of the last transaction
+  // committed in a closed epoch. Replication restarts right after it.
+  void Seek(const nlohmann::json& offset) override;
+
+  // Connects, creates the slot if needed (not on resume), starts replication
+  // and pushes every change until `stop_requested()`. Throws a
+  // `std::runtime_error` naming what to change on: a connection refused or
+  // lost (a server stopped or restarted), bad credentials or a role without
+  // REPLICATION, `wal_level` not `logical`, a missing publication, a slot
+  // dropped or used by another client, a slot whose confirmed position is
+  // past the resume offset.
+  void Run() override;
+
+  // Records that changes up to `offset` are durable; `Run` confirms it to
+  // the server (the slot's flush LSN) at once. Called on a runtime worker;
+  // never blocks.
+  void OnCommitted(const nlohmann::json& offset) override;
+
+ private:
+  class Connection;
+
+  PostgresCdcOptions options_;
+  std::optional<uint64_t> resume_lsn_;
+  std::atomic<uint64_t> committed_lsn_{0};
+  int wake_pipe_[2] = {-1, -1};  // OnCommitted and a stop request wake Run's poll().
+};
+
+// The fields of every change message (see README.md): "table", "op" (insert,
+// update, delete, truncate), "key", "old" and "new" (objects or null),
+// "commit_lsn", "commit_time" (RFC 3339, UTC) and "xid".
+std::vector<inlet::Field> ChangeSchema();
+
+// The input to run: one subject, in a partition named by the slot. Items
+// are `inlet::Message`s whose value is the change; `options` may set the
+// backlog and autocommit, while the format, schema and name are the
+// connector's.
+absl::StatusOr<std::unique_ptr<inlet::SubjectInput<inlet::Message>>> MakePostgresCdcInput(
+    PostgresCdcOptions cdc, inlet::SubjectOptions options = {});
 
 }  // namespace inlet_postgres_cdc
 
