@@ -13,11 +13,26 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "inlet/message.h"
+#include "inlet/python/conversions.h"
 #include "inlet/python/export.h"
 #include "inlet/python/export_subject.h"
 #include "inlet/subject_input.h"
 
 #include "inlet_postgres_cdc/connector.h"
+
+// A change reaches Python as its value, a dict (the message has no key).
+namespace nanobind::detail {
+template <>
+struct type_caster<inlet::Message> {
+  NB_TYPE_CASTER(inlet::Message, const_name("dict"))
+  bool from_python(handle, uint8_t, cleanup_list*) noexcept { return false; }
+  static handle from_cpp(const inlet::Message& message, rv_policy policy,
+                         cleanup_list* cleanup) noexcept {
+    return make_caster<nlohmann::json>::from_cpp(message.value, policy, cleanup);
+  }
+};
+}  // namespace nanobind::detail
 
 namespace {
 

@@ -1,5 +1,5 @@
-"""The compiled module on its own, without an engine: it runs on every Python
-version the wheels are built for, including those Bytewax has no wheel for."""
+"""The compiled module on its own, without an engine, against the real
+server: the partitioned input an engine such as Bytewax polls."""
 
 import time
 
@@ -23,15 +23,24 @@ def _drain(partition) -> list:
     raise AssertionError(f"the partition did not end; read {items!r}")
 
 
-def test_every_line_of_a_file_is_read_in_order(tmp_path):
-    path = tmp_path / "a.txt"
-    path.write_text("a1\na2\na3\n")
-    connector = Connector([str(path)])
-    assert connector.list_parts() == ["a.txt"]
-    assert _drain(connector.build_part("step", "a.txt", None)) == ["a1", "a2", "a3"]
+def test_the_slot_is_the_one_partition_and_its_changes_arrive(db):
+    db.sql("CREATE TABLE t (id int PRIMARY KEY, s text); INSERT INTO t VALUES (1, 'ä');")
+    connector = Connector(db.conninfo, "pub", slot=db.slot, end_lsn=db.end_lsn())
+    assert connector.list_parts() == [db.slot]
+    items = _drain(connector.build_part("step", db.slot, None))
+    assert len(items) == 1
+    assert items[0]["new"] == {"id": 1, "s": "ä"} and items[0]["op"] == "insert"
 
 
-def test_a_missing_file_raises_an_error_naming_it(tmp_path):
-    connector = Connector([str(tmp_path / "missing.txt")])
-    with pytest.raises(inlet.ConnectorError, match="missing.txt"):
-        _drain(connector.build_part("step", "missing.txt", None))
+def test_bad_arguments_raise_value_error_naming_them():
+    with pytest.raises(ValueError, match='slot name "Bad-Slot" is invalid'):
+        Connector("", "pub", slot="Bad-Slot")
+    with pytest.raises(ValueError, match='bad LSN "x"'):
+        Connector("", "pub", end_lsn="x")
+
+
+def test_a_connection_failure_raises_connector_error(db):
+    connector = Connector(db.conninfo.replace("password=secret", "password=wrong"), "pub",
+                          slot=db.slot)
+    with pytest.raises(inlet.ConnectorError, match="password authentication failed"):
+        _drain(connector.build_part("step", db.slot, None))
