@@ -11,6 +11,7 @@ debian_packages=(
   libsqlite3-dev libbenchmark-dev libsimdjson-dev
   python3-venv python3-dev valgrind
   clang-14 libclang-rt-14-dev clang-tidy
+  libpq-dev postgresql-15  # examples/connectors/postgres-cdc: libpq and a server for its tests
 )
 
 missing=()
