@@ -21,7 +21,7 @@ CONNECTORS = ROOT / "examples" / "connectors"
 OWNED = {
     "postgres-cdc": {
         "paths": [r"README\.md", r"apps/main\.cc", r"include/.*", r"src/.*", r"python/.*",
-                  r"tests/.*", r"scripts/test\.sh", r"data/orders-\d\.txt",
+                  r"tests/.*", r"scripts/test\.sh", r"bench/.*", r"data/orders-\d\.txt",
                   r"examples/bytewax_flow\.py"],
         "dependencies": [
             r" libpq-dev postgresql(?=\n)", r" libpq postgresql@15(?=\n)",
