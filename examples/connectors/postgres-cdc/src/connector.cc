@@ -465,7 +465,7 @@ absl::StatusOr<std::unique_ptr<inlet::SubjectInput<inlet::Message>>> MakePostgre
         "no publication given: name one made with CREATE PUBLICATION ... FOR ALL TABLES");
   }
   options.format = inlet::MessageFormat::kJson;
-  options.schema = ChangeSchema();
+  options.schema = {};  // The connector makes every message: checking each one costs a third.
   options.name = cdc.slot;
   return std::make_unique<inlet::SubjectInput<inlet::Message>>(
       [cdc = std::move(cdc)] { return std::make_unique<PostgresCdc>(cdc); }, std::move(options));

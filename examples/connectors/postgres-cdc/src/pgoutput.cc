@@ -198,8 +198,8 @@ nlohmann::json Decoder::Change(const Relation& relation, std::string_view op) co
           {"key", nullptr},
           {"old", nullptr},
           {"new", nullptr},
-          {"commit_lsn", FormatLsn(commit_lsn_)},
-          {"commit_time", FormatPgTimestamp(commit_time_)},
+          {"commit_lsn", commit_lsn_},
+          {"commit_time", commit_time_},
           {"xid", xid_}};
 }
 
@@ -229,8 +229,8 @@ absl::StatusOr<std::vector<Decoder::Event>> Decoder::Decode(std::string_view mes
       PGOUTPUT_READ(commit_time, reader.Int64());
       PGOUTPUT_READ(xid, reader.Int32());
       in_transaction_ = true;
-      commit_lsn_ = static_cast<uint64_t>(final_lsn);
-      commit_time_ = commit_time;
+      commit_lsn_ = FormatLsn(static_cast<uint64_t>(final_lsn));
+      commit_time_ = FormatPgTimestamp(commit_time);
       xid_ = static_cast<uint32_t>(xid);
       events.push_back({.kind = Event::Kind::kBegin});
       break;

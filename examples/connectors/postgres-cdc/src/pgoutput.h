@@ -86,8 +86,9 @@ class Decoder {
 
   std::unordered_map<int32_t, Relation> relations_;
   bool in_transaction_ = false;
-  uint64_t commit_lsn_ = 0;
-  int64_t commit_time_ = 0;
+  // The current transaction's, formatted once at its Begin.
+  std::string commit_lsn_;
+  std::string commit_time_;
   int64_t xid_ = 0;
 };
 

@@ -102,9 +102,9 @@ class PostgresCdc final : public inlet::ConnectorSubject {
 std::vector<inlet::Field> ChangeSchema();
 
 // The input to run: one subject, in a partition named by the slot. Items
-// are `inlet::Message`s whose value is the change; `options` may set the
-// backlog and autocommit, while the format, schema and name are the
-// connector's.
+// are `inlet::Message`s whose value is the change (no key); `options` may
+// set the backlog and autocommit, while the format (JSON, without a schema
+// to check) and the name are the connector's.
 absl::StatusOr<std::unique_ptr<inlet::SubjectInput<inlet::Message>>> MakePostgresCdcInput(
     PostgresCdcOptions cdc, inlet::SubjectOptions options = {});
 
