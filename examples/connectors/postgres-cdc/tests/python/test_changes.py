@@ -3,8 +3,9 @@ values: inserts, updates and deletes of several tables, the types that
 matter, NULLs, large transactions."""
 
 import base64
+import time
 
-from conftest import changes, run
+from conftest import changes, run, start, stop, wait_for_lines
 
 
 def test_inserts_updates_and_deletes_of_several_tables_arrive_with_their_values(db):
@@ -85,3 +86,21 @@ def test_a_second_run_with_the_recovery_file_reads_only_new_transactions(db, tmp
     db.sql("INSERT INTO t VALUES (3)")
     run(db, f"--recovery-db={store}", f"--output={output}")
     assert [c["new"]["id"] for c in changes(output.read_text())] == [1, 2, 3]
+
+
+def test_standby_status_updates_keep_a_short_wal_sender_timeout_from_ending_an_idle_stream(
+        db, tmp_path):
+    db.sql("CREATE TABLE t (id int PRIMARY KEY)")
+    db.server.sql("ALTER SYSTEM SET wal_sender_timeout = '2s'; SELECT pg_reload_conf();")
+    try:
+        output = tmp_path / "out.jsonl"
+        process = start(db, f"--output={output}")
+        time.sleep(6)  # Idle: three timeouts' worth without a change.
+        db.sql("INSERT INTO t VALUES (1)")
+        wait_for_lines(output, 1)
+        assert process.poll() is None, process.communicate()[1]
+        status, err = stop(process)
+        assert status == 0, err
+        assert changes(output.read_text())[0]["new"] == {"id": 1}
+    finally:
+        db.server.sql("ALTER SYSTEM RESET wal_sender_timeout; SELECT pg_reload_conf();")
