@@ -41,7 +41,7 @@ def main():
     parser.add_argument("--program", default=str(ROOT / "build" / "release" / "postgres-cdc"))
     parser.add_argument("--rows", type=int, default=200000)
     parser.add_argument("--rows-per-transaction", type=int, default=100)
-    parser.add_argument("--latency-transactions", type=int, default=2000)
+    parser.add_argument("--latency-transactions", type=int, default=4000)
     args = parser.parse_args()
 
     root = pathlib.Path(tempfile.mkdtemp(prefix="inlet-pg-bench-"))
@@ -136,9 +136,12 @@ def main():
         print(f"| commit to output, default flags, {len(latencies)} transactions | "
               f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f}"
               " ms |")
-        print(f"| WAL retained while running ({wal_seconds:.0f} s, default 10 s epochs) | "
-              f"max {max(r[0] for r in retained) / 1024:,.0f} KiB behind confirmed_flush_lsn, "
-              f"max {max(r[1] for r in retained) / 1024:,.0f} KiB behind restart_lsn; "
+        # The first half includes the bulk load the slot started behind.
+        later = retained[len(retained) // 2:]
+        print(f"| WAL retained while running ({wal_seconds:.0f} s, default 10 s epochs; "
+              "second half of the run) | "
+              f"max {max(r[0] for r in later) / 1024:,.0f} KiB behind confirmed_flush_lsn, "
+              f"max {max(r[1] for r in later) / 1024:,.0f} KiB behind restart_lsn; "
               f"one epoch writes {per_epoch / 1024:,.0f} KiB |")
     finally:
         server.stop()
