@@ -212,7 +212,8 @@ class PostgresCdc::Connection {
   PGconn* conn_ = nullptr;
 };
 
-PostgresCdc::PostgresCdc(PostgresCdcOptions options) : options_(std::move(options)) {
+PostgresCdc::PostgresCdc(PostgresCdcOptions options, int64_t offset_every)
+    : options_(std::move(options)), offset_every_(std::max<int64_t>(1, offset_every)) {
   if (pipe(wake_pipe_) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
   for (int fd : wake_pipe_) {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -224,22 +225,50 @@ PostgresCdc::~PostgresCdc() {
   for (int fd : wake_pipe_) close(fd);
 }
 
-void PostgresCdc::Seek(const nlohmann::json& offset) {
-  absl::StatusOr<uint64_t> lsn = offset.is_string()
-                                     ? ParseLsn(offset.get<std::string>())
-                                     : absl::InvalidArgumentError("expected an LSN as a string");
-  if (!lsn.ok()) {
-    Fail(absl::StrCat("the recovery file's offset ", offset.dump(),
-                      " is not this connector's: ", lsn.status().message()));
+namespace {
+
+// An offset is the LSN (text) where the last delivered transaction's commit
+// ends, or, inside a transaction larger than the backlog, {"lsn": that LSN,
+// "skip": how many changes of the next transaction were delivered}.
+struct Offset {
+  uint64_t lsn = 0;
+  int64_t skip = 0;
+};
+
+absl::StatusOr<Offset> ParseOffset(const nlohmann::json& offset) {
+  if (offset.is_string()) {
+    absl::StatusOr<uint64_t> lsn = ParseLsn(offset.get<std::string>());
+    if (!lsn.ok()) return lsn.status();
+    return Offset{.lsn = *lsn};
   }
-  resume_lsn_ = *lsn;
+  if (offset.is_object() && offset.contains("lsn") && offset["lsn"].is_string() &&
+      offset.contains("skip") && offset["skip"].is_number_integer() && offset["skip"] >= 0) {
+    absl::StatusOr<uint64_t> lsn = ParseLsn(offset["lsn"].get<std::string>());
+    if (!lsn.ok()) return lsn.status();
+    return Offset{.lsn = *lsn, .skip = offset["skip"].get<int64_t>()};
+  }
+  return absl::InvalidArgumentError(
+      "expected an LSN as a string or {\"lsn\": LSN, \"skip\": count}");
+}
+
+}  // namespace
+
+void PostgresCdc::Seek(const nlohmann::json& offset) {
+  absl::StatusOr<Offset> parsed = ParseOffset(offset);
+  if (!parsed.ok()) {
+    Fail(absl::StrCat("the recovery file's offset ", offset.dump(),
+                      " is not this connector's: ", parsed.status().message()));
+  }
+  resume_lsn_ = parsed->lsn;
+  resume_skip_ = parsed->skip;
 }
 
 void PostgresCdc::OnCommitted(const nlohmann::json& offset) {
-  absl::StatusOr<uint64_t> lsn = ParseLsn(offset.get<std::string>());
-  if (!lsn.ok()) Fail(std::string(lsn.status().message()));
+  absl::StatusOr<Offset> parsed = ParseOffset(offset);
+  if (!parsed.ok()) Fail(std::string(parsed.status().message()));
+  // Inside a transaction, only the transactions before it are confirmed.
   uint64_t seen = committed_lsn_.load();
-  while (seen < *lsn && !committed_lsn_.compare_exchange_weak(seen, *lsn)) {
+  while (seen < parsed->lsn && !committed_lsn_.compare_exchange_weak(seen, parsed->lsn)) {
   }
   const char byte = 0;
   static_cast<void>(write(wake_pipe_[1], &byte, 1));  // Full pipe: Run is awake anyway.
@@ -345,7 +374,11 @@ void PostgresCdc::Run() {
   uint64_t seen = committed_lsn_.load();
   while (seen < start_lsn && !committed_lsn_.compare_exchange_weak(seen, start_lsn)) {
   }
-  ReportOffset(FormatLsn(start_lsn));
+  if (resume_skip_ > 0) {
+    ReportOffset({{"lsn", FormatLsn(start_lsn)}, {"skip", resume_skip_}});
+  } else {
+    ReportOffset(FormatLsn(start_lsn));
+  }
 
   std::string publication_names = conn.Identifier(options_.publication);
   std::string quoted_names;  // A string literal holding the quoted identifier.
@@ -363,6 +396,7 @@ void PostgresCdc::Run() {
   });
 
   Decoder decoder;
+  int64_t changes_in_transaction = 0;
   uint64_t received_lsn = start_lsn;  // The end of what the server sent.
   uint64_t reported_lsn = start_lsn;  // The last offset given to ReportOffset.
   uint64_t sent_flush = 0;
@@ -393,9 +427,20 @@ void PostgresCdc::Run() {
             decoder.Decode(std::string_view(data).substr(25));
         if (!events.ok()) Fail(absl::StrCat(where, ": ", events.status().message()));
         for (Decoder::Event& event : *events) {
-          if (event.kind == Decoder::Event::Kind::kChange) {
+          if (event.kind == Decoder::Event::Kind::kBegin) {
+            changes_in_transaction = 0;
+          } else if (event.kind == Decoder::Event::Kind::kChange) {
+            // A resumed run skips what it delivered of a transaction cut by
+            // the backlog: decoding the same WAL again gives the same changes.
+            if (++changes_in_transaction <= resume_skip_) continue;
             Next(std::move(event.change));
+            if (changes_in_transaction % offset_every_ == 0) {
+              // The adapter commits a backlog full of one transaction only up
+              // to an offset: this is where such a cut resumes.
+              ReportOffset({{"lsn", FormatLsn(reported_lsn)}, {"skip", changes_in_transaction}});
+            }
           } else if (event.kind == Decoder::Event::Kind::kCommit) {
+            resume_skip_ = 0;
             reported_lsn = std::max(reported_lsn, event.commit_end_lsn);
             ReportOffset(FormatLsn(reported_lsn));  // After the transaction, before its commit.
             Commit();
@@ -468,7 +513,11 @@ absl::StatusOr<std::unique_ptr<inlet::SubjectInput<inlet::Message>>> MakePostgre
   options.schema = {};  // The connector makes every message: checking each one costs a third.
   options.name = cdc.slot;
   return std::make_unique<inlet::SubjectInput<inlet::Message>>(
-      [cdc = std::move(cdc)] { return std::make_unique<PostgresCdc>(cdc); }, std::move(options));
+      [cdc = std::move(cdc), every = static_cast<int64_t>(std::min<size_t>(
+                                 1024, options.max_backlog > 1 ? options.max_backlog - 1 : 1))] {
+        return std::make_unique<PostgresCdc>(cdc, every);
+      },
+      std::move(options));
 }
 
 }  // namespace inlet_postgres_cdc

@@ -65,12 +65,18 @@ struct PostgresCdcOptions {
 // Streams the changes of one publication through one replication slot.
 class PostgresCdc final : public inlet::ConnectorSubject {
  public:
-  explicit PostgresCdc(PostgresCdcOptions options);
+  // `offset_every`: inside a transaction, an offset is reported after every
+  // this many changes, so a transaction larger than the adapter's backlog
+  // (which then reaches the runtime in parts) still resumes exactly once.
+  // Keep it below `SubjectOptions::max_backlog`; `MakePostgresCdcInput` does.
+  explicit PostgresCdc(PostgresCdcOptions options, int64_t offset_every = 1024);
   ~PostgresCdc() override;
 
   // Called before `Run`, on the subject's thread, when the partition resumes:
   // `offset` is the commit LSN (text, "16/B374D848") of the last transaction
-  // committed in a closed epoch. Replication restarts right after it.
+  // committed in a closed epoch, or {"lsn": LSN, "skip": n} when the epoch
+  // closed inside a transaction larger than the backlog. Replication
+  // restarts right after the LSN, skipping the n changes already delivered.
   void Seek(const nlohmann::json& offset) override;
 
   // Connects, creates the slot if needed (not on resume), starts replication
@@ -91,7 +97,9 @@ class PostgresCdc final : public inlet::ConnectorSubject {
   class Connection;
 
   PostgresCdcOptions options_;
+  int64_t offset_every_;
   std::optional<uint64_t> resume_lsn_;
+  int64_t resume_skip_ = 0;
   std::atomic<uint64_t> committed_lsn_{0};
   int wake_pipe_[2] = {-1, -1};  // OnCommitted and a stop request wake Run's poll().
 };

@@ -105,3 +105,28 @@ def test_a_server_restart_ends_the_run_with_an_error_and_the_next_run_resumes(db
     db.sql(txn * 200)
     run(db, *flags)
     assert check_exactly_once_in_commit_order(db, changes(output.read_text()), 1) == 400
+
+
+def test_a_transaction_larger_than_the_backlog_killed_midway_resumes_exactly_once(db, tmp_path):
+    # 150,000 changes in one transaction: more than the adapter's backlog
+    # (65,536), so it reaches the output in parts, and epochs close inside it.
+    db.sql("CREATE TABLE big (id int PRIMARY KEY);"
+           "INSERT INTO big SELECT g FROM generate_series(1, 150000) g;"
+           "INSERT INTO big VALUES (0);")
+    store, output = tmp_path / "state.db", tmp_path / "out.jsonl"
+    flags = [f"--recovery-db={store}", f"--output={output}", "--epoch-interval=50ms",
+             f"--endpos={db.end_lsn()}"]
+    process = start(db, *flags)
+    while not output.exists() or output.stat().st_size < 90000 * 170:  # Past the backlog.
+        assert process.poll() is None, process.communicate()[1]
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    killed_at = output.read_text().count("\n")
+    assert 65536 < killed_at < 150000, killed_at
+    connection = sqlite3.connect(store)
+    state = connection.execute("SELECT state FROM states ORDER BY epoch DESC LIMIT 1").fetchone()
+    connection.close()
+    run(db, *flags[:-1], endpos=flags[-1].split("=")[1])
+    ids = [c["new"]["id"] for c in changes(output.read_text())]
+    assert ids == list(range(1, 150001)) + [0], (len(ids), len(set(ids)), state)
