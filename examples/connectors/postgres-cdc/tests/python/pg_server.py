@@ -136,3 +136,27 @@ def lsn(text: str) -> int:
     """An LSN ("16/B374D848") as an integer."""
     high, low = text.split("/")
     return int(high, 16) << 32 | int(low, 16)
+
+
+def serve() -> None:
+    """`python pg_server.py`: starts a fresh cluster, prints its connection
+    string (superuser, database postgres) on a line of its own, and stops the
+    server and removes the cluster when its standard input closes. For tests
+    in other languages (tests/conformance_test.cc)."""
+    import sys
+    import tempfile
+
+    root = pathlib.Path(tempfile.mkdtemp(prefix="inlet-pg-"))
+    root.chmod(0o755)
+    server = PgServer(root / "cluster", settings={"max_replication_slots": "400"})
+    try:
+        server.start()
+        print(server.conninfo, flush=True)
+        sys.stdin.read()
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    serve()
