@@ -12,6 +12,7 @@ debian_packages=(
   python3-venv python3-dev valgrind
   clang-14 libclang-rt-14-dev clang-tidy
   librdkafka-dev kcat
+  libpq-dev postgresql-15  # examples/connectors/postgres-cdc: libpq and a server for its tests
 )
 
 missing=()
