@@ -366,6 +366,27 @@ def callgrind_section(path):
     return targets, lines
 
 
+def connector_sections():
+    """The figures of each connector repository under examples/connectors/.
+
+    A connector measures itself against its own server (its BENCHMARKS.md
+    says with which command); they are copied in here, one heading level
+    down, so that this file keeps every figure of the project in one place.
+    """
+    lines = []
+    root = pathlib.Path(__file__).resolve().parent.parent / "examples" / "connectors"
+    for figures in sorted(root.glob("*/BENCHMARKS.md")):
+        text = figures.read_text().rstrip("\n").splitlines()
+        relative = figures.relative_to(root.parent.parent)
+        lines += ["", f"<!-- copied from {relative} by bench/report.py -->"]
+        in_code = False
+        for line in text:
+            if line.startswith("```"):
+                in_code = not in_code
+            lines.append("#" + line if line.startswith("#") and not in_code else line)
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="Google Benchmark JSON files")
@@ -531,6 +552,7 @@ def main():
         lines += bytewax_section(options.bytewax_results)
     if options.template_results:
         lines += template_section(options.template_results)
+    lines += connector_sections()
     lines.append("")
 
     pathlib.Path(options.out).write_text("\n".join(lines))
