@@ -174,7 +174,7 @@ TEST(RunMainTest, BadCommandLinesPrintOneLineNamingTheFlagTheValueAndWhatIsAllow
        "unknown flag \"--no-such-flag\"; the flags are --workers, --epoch-interval, "
        "--flush-interval, --slow-poll-threshold, --output, --recovery-db, --recovery-epochs-kept, "
        "--progress, --max-open-partitions, --relist-interval, "
-       "--follow and --help"},
+       "--follow, --split-bytes and --help"},
       {{"--workers=abc", "x"},
        "--workers=\"abc\" is not allowed: expected an integer from 1 to 4096"},
       {{"--workers", "99999999999", "x"},
@@ -203,7 +203,7 @@ TEST(RunMainTest, BadCommandLinesPrintOneLineNamingTheFlagTheValueAndWhatIsAllow
        "unknown flag \"--flagfile\"; the flags are --workers, --epoch-interval, "
        "--flush-interval, --slow-poll-threshold, --output, --recovery-db, --recovery-epochs-kept, "
        "--progress, --max-open-partitions, --relist-interval, "
-       "--follow and --help"},
+       "--follow, --split-bytes and --help"},
   };
   for (const auto& [args, message] : cases) {
     Child child(args);

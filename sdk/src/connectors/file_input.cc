@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "file_range.h"
 #include "utf8.h"
 
 namespace inlet {
@@ -44,17 +46,25 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   // `after_cr`: the byte before `offset` is a '\r' that ended a line, so a
   // '\n' at `offset` belongs to that ending (universal line endings).
   FileSource(std::string name, int fd, int64_t offset, bool after_cr,
-             const FileInputOptions& options)
+             const FileInputOptions& options, std::optional<internal::FileRange> range)
       : name_(std::move(name)),
         fd_(fd),
         offset_(offset),
         read_end_(offset),
+        end_(range.has_value() ? range->end : std::numeric_limits<int64_t>::max()),
+        range_start_(range.has_value() ? range->start : 0),
+        // A range not started yet begins at the first line starting at or
+        // after its start: the bytes up to the first newline from the byte
+        // before the start belong to the range before.
+        seek_line_(range.has_value() && range->start > 0 && offset == range->start),
         max_lines_(std::max<size_t>(options.batch_size, 1)),
         follow_(options.follow),
         universal_(options.line_ending == LineEnding::kUniversal),
         require_utf8_(options.require_utf8),
         poll_interval_(std::max(options.poll_interval, absl::Milliseconds(1))),
-        skip_lf_(after_cr) {}
+        skip_lf_(after_cr) {
+    if (seek_line_) offset_ = read_end_ = range_start_ - 1;
+  }
 
   ~FileSource() override { Close(); }
 
@@ -64,7 +74,27 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
     size_t lines = 0;
     size_t bytes_read = 0;
     bool eof = false;
+    bool past_end = false;  // The next line starts at or after the range's end.
+    while (seek_line_) {
+      const size_t newline = buffer_.find('\n');
+      if (newline != std::string::npos) {
+        Consume(newline + 1);
+        seek_line_ = false;
+        break;
+      }
+      Consume(buffer_.size());
+      if (eof) return Poll::kEnd;
+      if (bytes_read >= kMaxBytesPerCall) return Poll::kMore;
+      absl::StatusOr<size_t> n = ReadChunk();
+      if (!n.ok()) return n.status();
+      bytes_read += *n;
+      eof = *n == 0;
+    }
     while (lines < max_lines_) {
+      if (offset_ + static_cast<int64_t>(head) >= end_) {
+        past_end = true;
+        break;
+      }
       if (skip_lf_ && head < buffer_.size()) {
         skip_lf_ = false;
         if (buffer_[head] == '\n') scan_ = ++head;
@@ -90,10 +120,11 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
       eof = *n == 0;
     }
     Consume(head);
+    if (past_end) return Poll::kEnd;
 
     if (!eof) return Poll::kMore;
     if (!follow_) {
-      if (!buffer_.empty()) {
+      if (!buffer_.empty() && offset_ < end_) {
         if (absl::Status valid = CheckLine(0, buffer_.size()); !valid.ok()) {
           return lines > 0 ? absl::StatusOr<Poll>(Poll::kMore) : valid;
         }
@@ -117,7 +148,9 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
 
   std::optional<absl::Time> NextAwake() override { return awake_; }
 
-  int64_t Snapshot() override { return offset_; }
+  // While a range seeks its first line, its start: the state of a range not
+  // started yet.
+  int64_t Snapshot() override { return seek_line_ ? range_start_ : offset_; }
 
   void Close() override {
     if (fd_ >= 0) {
@@ -204,6 +237,12 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   int64_t offset_;
   // File offset just after `buffer_`'s last byte.
   int64_t read_end_;
+  // A byte range reads the lines that start in [range_start_, end_); a whole
+  // file has no end.
+  const int64_t end_;
+  const int64_t range_start_;
+  // The range has not reached its first line yet.
+  bool seek_line_;
   // Bytes of the file between `offset_` and `read_end_`, not yet handed out.
   std::string buffer_;
   // `buffer_[0, scan_)` holds no line ending.
@@ -224,8 +263,20 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
 absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSource(
     const std::filesystem::path& path, std::optional<int64_t> resume,
     const FileInputOptions& options) {
+  return internal::OpenFileRange(path, std::nullopt, resume, options);
+}
+
+namespace internal {
+
+absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileRange(
+    const std::filesystem::path& path, std::optional<FileRange> range,
+    std::optional<int64_t> resume, const FileInputOptions& options) {
   const std::string name = path.string();
-  const int64_t offset = resume.value_or(0);
+  const int64_t offset = resume.value_or(range.has_value() ? range->start : 0);
+  if (range.has_value() && offset < range->start) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": resume offset ", offset,
+                                                   " is before the range's start ", range->start));
+  }
   if (offset < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": resume offset ", offset, " is negative"));
@@ -255,7 +306,8 @@ absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSo
   // At the end of the file any offset is where a line ended (the last line
   // may have no ending); a '\r' before it still matters for a '\n' appended
   // later.
-  if (offset > 0 && (offset < st.st_size || universal)) {
+  const bool range_not_started = range.has_value() && offset == range->start;
+  if (offset > 0 && (offset < st.st_size || universal) && !range_not_started) {
     char previous = 0;
     ssize_t n;
     do {
@@ -270,14 +322,17 @@ absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSo
                        "snapshot?")));
     }
   }
-  return std::make_unique<FileSource>(name, fd, offset, after_cr, options);
+  return std::make_unique<FileSource>(name, fd, offset, after_cr, options, range);
 }
+
+}  // namespace internal
 
 FileInput::FileInput(std::vector<std::filesystem::path> paths, FileInputOptions options)
     : paths_(std::move(paths)), options_(options) {}
 
 absl::StatusOr<std::vector<std::string>> FileInput::ListParts() {
   if (paths_.empty()) return absl::InvalidArgumentError("FileInput needs at least one path");
+  if (absl::Status usable = internal::CheckSplitOptions(options_); !usable.ok()) return usable;
   std::vector<std::string> names;
   names.reserve(paths_.size());
   std::set<std::string> seen_names;
@@ -295,7 +350,7 @@ absl::StatusOr<std::vector<std::string>> FileInput::ListParts() {
       return absl::InvalidArgumentError(
           absl::StrCat("\"", it->second, "\" and \"", name, "\" are the same file"));
     }
-    names.push_back(std::move(name));
+    internal::AppendPartNames(name, st.st_size, options_.split_bytes, names);
   }
   return names;
 }
@@ -305,6 +360,13 @@ absl::StatusOr<std::unique_ptr<FileInput::Source>> FileInput::BuildPart(
   const std::string name(for_part);
   for (const std::filesystem::path& path : paths_) {
     if (path.string() == name) return OpenFileSource(path, resume, options_);
+  }
+  if (std::optional<internal::RangePart> part = internal::ParseRangeName(name)) {
+    for (const std::filesystem::path& path : paths_) {
+      if (path.string() == part->path) {
+        return internal::OpenFileRange(path, part->range, resume, options_);
+      }
+    }
   }
   return absl::NotFoundError(
       absl::StrCat("\"", name, "\" is not one of the paths FileInput was given"));
