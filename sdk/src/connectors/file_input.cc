@@ -83,7 +83,7 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
         break;
       }
       Consume(buffer_.size());
-      if (eof) return Poll::kEnd;
+      if (eof) return End();
       if (bytes_read >= kMaxBytesPerCall) return Poll::kMore;
       absl::StatusOr<size_t> n = ReadChunk();
       if (!n.ok()) return n.status();
@@ -120,7 +120,7 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
       eof = *n == 0;
     }
     Consume(head);
-    if (past_end) return Poll::kEnd;
+    if (past_end) return End();
 
     if (!eof) return Poll::kMore;
     if (!follow_) {
@@ -133,7 +133,7 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
         buffer_.clear();
         scan_ = 0;
       }
-      return Poll::kEnd;
+      return End();
     }
     struct stat st;
     if (fstat(fd_, &st) != 0) return absl::ErrnoToStatus(errno, name_);
@@ -203,6 +203,15 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: invalid UTF-8 at byte %d (0x%02x)", name_, offset_ + static_cast<int64_t>(at),
         static_cast<int>(static_cast<unsigned char>(buffer_[at]))));
+  }
+
+  // A partition that ended may stay open until its final state is
+  // committed: with thousands of them waiting, the read buffer each keeps
+  // would be most of the process's memory.
+  Poll End() {
+    std::string().swap(buffer_);
+    scan_ = 0;
+    return Poll::kEnd;
   }
 
   // Appends up to `kChunkBytes` from the file to `buffer_`; returns how many
