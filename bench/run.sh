@@ -17,7 +17,7 @@ done
 
 cmake --preset release >/dev/null
 cmake --build --preset release --target "${benches[@]}" runtime_overhead_driver inlet-tcp-lines \
-  inlet inlet_connectors inlet_main inlet_testing
+  inlet-read-files relist_driver inlet inlet_connectors inlet_main inlet_testing
 
 # Other processes skew the results; the report records the load they ran under.
 load_before=$(python3 -c 'import os; print("%.2f %.2f %.2f" % os.getloadavg())')
@@ -76,3 +76,8 @@ python3 bench/report.py --build-dir build/release --load-before "$load_before" \
   --template-results "$results/template.json" --delivery-results "$results/delivery.json" \
   --callgrind-results "$results/callgrind.json" \
   --bytewax-idle-results "$results/bytewax_idle.json" --out BENCHMARKS.md "$results"/*_bench.json
+
+# Many partitions and one big file, side by side with Bytewax (the inlet
+# package installed above); replaces its own section of BENCHMARKS.md.
+echo "bench: partitions_bench.py" >&2
+.venv/bin/python bench/partitions_bench.py --build-dir build/release --out BENCHMARKS.md

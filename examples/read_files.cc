@@ -4,6 +4,7 @@
 //
 //   inlet-read-files 'logs/*.log' --workers=2 --output=lines.jsonl
 //   inlet-read-files --follow 'logs/*.log'      # keeps reading, like tail -f
+//   inlet-read-files --split-bytes=64000000 --workers=2 big.log  # one file, two workers
 //
 // The output and the recovery file must lie outside the pattern: the input
 // would read them back.
@@ -26,6 +27,9 @@
 #include "inlet/run_main.h"
 
 ABSL_FLAG(bool, follow, false, "Keep reading lines appended to the files (tail -f).");
+ABSL_FLAG(int64_t, split_bytes, 0,
+          "Read each file larger than this many bytes as ranges of this size, each a partition "
+          "of its own, so several workers read one big file (0: one partition per file).");
 ABSL_DECLARE_FLAG(std::string, output);
 ABSL_DECLARE_FLAG(std::string, recovery_db);
 
@@ -95,6 +99,7 @@ int main(int argc, char** argv) {
         }
         if (absl::Status outside = CheckOutsidePattern(args[0]); !outside.ok()) return outside;
         return std::make_unique<inlet::DirectoryInput>(
-            args[0], inlet::FileInputOptions{.follow = absl::GetFlag(FLAGS_follow)});
+            args[0], inlet::FileInputOptions{.follow = absl::GetFlag(FLAGS_follow),
+                                             .split_bytes = absl::GetFlag(FLAGS_split_bytes)});
       });
 }

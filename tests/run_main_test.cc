@@ -173,8 +173,8 @@ TEST(RunMainTest, BadCommandLinesPrintOneLineNamingTheFlagTheValueAndWhatIsAllow
       {{"--no-such-flag", "x"},
        "unknown flag \"--no-such-flag\"; the flags are --workers, --epoch-interval, "
        "--flush-interval, --slow-poll-threshold, --output, --recovery-db, --recovery-epochs-kept, "
-       "--progress, "
-       "--follow and --help"},
+       "--progress, --max-open-partitions, --relist-interval, "
+       "--follow, --split-bytes and --help"},
       {{"--workers=abc", "x"},
        "--workers=\"abc\" is not allowed: expected an integer from 1 to 4096"},
       {{"--workers", "99999999999", "x"},
@@ -192,13 +192,18 @@ TEST(RunMainTest, BadCommandLinesPrintOneLineNamingTheFlagTheValueAndWhatIsAllow
        "2147483647"},
       {{"--progress=sometimes", "x"},
        "--progress must be auto, always or never, got \"sometimes\""},
+      {{"--max-open-partitions=-1", "x"}, "--max-open-partitions must not be negative, got -1"},
+      {{"--relist-interval=-5s", "x"}, "--relist-interval must not be negative, got -5s"},
+      {{"--relist-interval=often", "x"},
+       "--relist-interval=\"often\" is not allowed: expected a duration of zero or more, e.g. "
+       "30s"},
       {{"--follow=maybe", "x"}, "--follow=\"maybe\" is not allowed: expected true or false"},
       {{"x", "--workers"}, "--workers needs a value: an integer from 1 to 4096"},
       {{"--flagfile=/dev/null", "x"},
        "unknown flag \"--flagfile\"; the flags are --workers, --epoch-interval, "
        "--flush-interval, --slow-poll-threshold, --output, --recovery-db, --recovery-epochs-kept, "
-       "--progress, "
-       "--follow and --help"},
+       "--progress, --max-open-partitions, --relist-interval, "
+       "--follow, --split-bytes and --help"},
   };
   for (const auto& [args, message] : cases) {
     Child child(args);

@@ -28,6 +28,13 @@ absl::Status RunOptions::Validate() const {
   if (recovery_epochs_kept < 1) {
     return invalid("recovery_epochs_kept", "be at least 1, got ", recovery_epochs_kept);
   }
+  if (max_open_partitions < 0) {
+    return invalid("max_open_partitions", "not be negative, got ", max_open_partitions);
+  }
+  if (relist_interval < absl::ZeroDuration()) {
+    return invalid("relist_interval", "not be negative, got ",
+                   absl::FormatDuration(relist_interval));
+  }
   if (progress_interval <= absl::ZeroDuration()) {
     return invalid("progress_interval", "be positive, got ",
                    absl::FormatDuration(progress_interval));

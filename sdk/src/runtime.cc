@@ -13,12 +13,21 @@
 // and at least every `flush_interval` while it keeps writing. A worker sleeps
 // on a signal of its own until its earliest due partition, a wake from a
 // source (waker.h), an epoch request or an error.
+//
+// A worker keeps at most `max_open_partitions` partitions built; the others
+// wait in order (open_partition_limit.h) and are built on the worker as
+// closed ones make room. A partition that ended holds its room until its
+// final state is committed, so a worker that could open a waiting partition
+// but for them asks for an epoch close at once. With `relist_interval`, the
+// coordinator lists the partitions again and hands new ones to the workers'
+// waiting lists (partition_discovery.h).
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <map>
 #include <memory>
@@ -41,7 +50,9 @@
 #include "inlet/internal/erased_input.h"
 #include "inlet/internal/guarded_call.h"
 #include "inlet/run_options.h"
+#include "open_partition_limit.h"
 #include "partition_assignment.h"
+#include "partition_discovery.h"
 #include "recovery_store.h"
 #include "wake_target.h"
 #include "warning_route.h"
@@ -102,6 +113,8 @@ void TakeFinalStates(std::vector<Slot>& slots,
 struct alignas(64) WorkerCounters {
   std::atomic<int64_t> items{0};
   std::atomic<int> live{0};
+  // Partitions found by a relisting wait in the runtime's `found_`.
+  std::atomic<bool> found{false};
 };
 
 // What one worker owns besides its slots; touched only by it, except the
@@ -112,6 +125,13 @@ struct Worker {
   // When a busy worker flushes next: the last flush plus the flush interval,
   // kept as a time so the check after every round is a comparison.
   absl::Time flush_due = absl::InfinitePast();
+  // Partitions assigned to the worker and not built yet, in building order.
+  std::deque<PlannedPart> waiting;
+  // The epoch for which the worker last asked for an early close.
+  int64_t asked_epoch = 0;
+  // Items and batches of the partitions closed and dropped from its slots.
+  std::vector<std::pair<std::string, int64_t>> closed_items;
+  int64_t closed_batches = 0;
 };
 
 // A reading of the clock, as a time for due times and in nanoseconds for
@@ -149,7 +169,17 @@ class Runtime final : public WarningReceiver {
   // Opens the recovery store (if any), restores the sink and loads the
   // states the partitions resume from.
   absl::Status Recover();
-  absl::Status Build(ErasedInput& input);
+  absl::Status Build();
+  // Builds `part` for `worker` with its stored state, if any, and unless
+  // `now` is none asks when it is due. Called before the workers start (then
+  // `Run` asks every partition once all are built) and then on `worker` only.
+  absl::Status BuildSlot(int worker, const PlannedPart& part, std::optional<absl::Time> now);
+  // On a worker: takes the partitions a relisting found for it, then builds
+  // waiting partitions while it has room; false after an error.
+  bool OpenWaiting(int worker, absl::Time now);
+  // On the coordinator, without `mu_`: lists the partitions again and hands
+  // new ones to their workers.
+  absl::Status Relist();
   void Work(int worker);
   // Polls `slot` once and sets `now` to when the poll finished; false when
   // the run must stop because of an error.
@@ -161,6 +191,8 @@ class Runtime final : public WarningReceiver {
   // Flushes the sink for what `worker` wrote; false after an error.
   bool FlushFor(Worker& worker, absl::Time now);
   void CloseAll(int worker);
+  // Drops the closed partitions from the worker's slots, keeping their counts.
+  void DropClosed(int worker);
   // Wakes every worker (an epoch request, an error).
   void NotifyWorkers();
   void Fail(absl::Status status);
@@ -179,8 +211,13 @@ class Runtime final : public WarningReceiver {
   // `options_.slow_poll_threshold`, truncated to whole nanoseconds (an
   // infinite one saturates).
   const int64_t slow_poll_threshold_nanos_;
+  ErasedInput* input_ = nullptr;
+  int open_limit_ = 1;  // Built partitions per worker.
   absl::Time start_;
-  std::vector<std::vector<Slot>> slots_;  // Per worker; touched only by it.
+  // Serializes the input's `ListParts` and `BuildPart` calls.
+  std::mutex input_mu_;
+  std::unique_ptr<PartitionDiscovery> discovery_;  // With relisting; coordinator only.
+  std::vector<std::vector<Slot>> slots_;           // Per worker; touched only by it.
   std::vector<Worker> workers_;
   std::unique_ptr<WorkerCounters[]> counters_;
   std::atomic<bool> failed_{false};
@@ -199,6 +236,8 @@ class Runtime final : public WarningReceiver {
   int64_t epoch_ = 1;      // The epoch in progress.
   int64_t committed_epoch_ = 0;
   std::map<std::string, nlohmann::json> pending_states_;
+  bool early_epoch_ = false;  // A worker waits for room (see `Worker::asked_epoch`).
+  std::vector<std::vector<PlannedPart>> found_;  // Per worker, from relisting.
   RunReport report_;
   std::unique_ptr<RecoveryStore> store_;
 
@@ -231,10 +270,10 @@ absl::Status Runtime::Recover() {
   return GuardedCall(step_, "sink Restore", [&] { return sink_.Restore(marker); });
 }
 
-absl::Status Runtime::Build(ErasedInput& input) {
+absl::Status Runtime::Build() {
   const int workers = options_.workers;
   absl::StatusOr<std::vector<PlannedPart>> parts =
-      GuardedCall(step_, "ListParts", [&] { return input.ListParts(options_.step_id, workers); });
+      GuardedCall(step_, "ListParts", [&] { return input_->ListParts(options_.step_id, workers); });
   if (!parts.ok()) return parts.status();
   std::map<std::string_view, const PlannedPart*> by_name;
   std::vector<std::string> unpinned;
@@ -257,27 +296,108 @@ absl::Status Runtime::Build(ErasedInput& input) {
   absl::StatusOr<std::vector<std::vector<std::string>>> owned =
       AssignPartitions(std::vector<std::vector<std::string>>(workers, unpinned));
   if (!owned.ok()) return owned.status();
-  std::vector<std::vector<const PlannedPart*>> plan(workers);
+  std::vector<std::vector<std::string>> plan(workers);
   for (const PlannedPart& part : *parts) {
-    if (part.worker.has_value()) plan[*part.worker].push_back(&part);
+    if (part.worker.has_value()) plan[*part.worker].push_back(part.name);
   }
   for (int w = 0; w < workers; ++w) {
-    for (const std::string& name : (*owned)[w]) plan[w].push_back(by_name.at(name));
+    plan[w].insert(plan[w].end(), (*owned)[w].begin(), (*owned)[w].end());
+  }
+  if (options_.relist_interval > absl::ZeroDuration()) {
+    discovery_ = std::make_unique<PartitionDiscovery>(plan);
   }
   for (int w = 0; w < workers; ++w) {
-    for (const PlannedPart* part : plan[w]) {
-      auto stored = report_.snapshots.find(part->name);
-      std::optional<nlohmann::json> resume;
-      if (stored != report_.snapshots.end()) resume = stored->second;
-      absl::StatusOr<std::unique_ptr<ErasedSource>> source = GuardedCall(
-          part->place, part->build_method,
-          [&] { return input.BuildPart(options_.step_id, *part, workers, std::move(resume)); });
-      if (!source.ok()) return source.status();
-      Slot slot{.name = part->name, .place = part->place, .source = *std::move(source)};
-      Bind(slot, workers_[w]);
-      slots_[w].push_back(std::move(slot));
-      counters_[w].live.fetch_add(1, std::memory_order_relaxed);
+    for (const std::string& name : plan[w]) {
+      const PlannedPart& part = *by_name.at(name);
+      if (static_cast<int>(slots_[w].size()) < open_limit_) {
+        if (absl::Status built = BuildSlot(w, part, std::nullopt); !built.ok()) return built;
+      } else {
+        workers_[w].waiting.push_back(part);
+      }
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::BuildSlot(int worker, const PlannedPart& part,
+                                std::optional<absl::Time> now) {
+  std::optional<nlohmann::json> resume;
+  {
+    // The coordinator replaces the snapshots only while every worker waits
+    // at the epoch barrier; the lock orders this read after that.
+    std::lock_guard<std::mutex> lock(mu_);
+    auto stored = report_.snapshots.find(part.name);
+    if (stored != report_.snapshots.end()) resume = stored->second;
+  }
+  absl::StatusOr<std::unique_ptr<ErasedSource>> source;
+  {
+    std::lock_guard<std::mutex> lock(input_mu_);
+    source = GuardedCall(part.place, part.build_method, [&] {
+      return input_->BuildPart(options_.step_id, part, options_.workers, std::move(resume));
+    });
+  }
+  if (!source.ok()) return source.status();
+  Slot slot{.name = part.name, .place = part.place, .source = *std::move(source)};
+  Bind(slot, workers_[worker]);
+  slots_[worker].push_back(std::move(slot));
+  counters_[worker].live.fetch_add(1, std::memory_order_relaxed);
+  if (!now.has_value()) return absl::OkStatus();
+  absl::StatusOr<std::optional<absl::Time>> awake = NextAwakeOf(slots_[worker].back());
+  if (!awake.ok()) return awake.status();
+  slots_[worker].back().due = awake->value_or(*now);
+  return absl::OkStatus();
+}
+
+bool Runtime::OpenWaiting(int index, absl::Time now) {
+  Worker& worker = workers_[index];
+  if (counters_[index].found.exchange(false, std::memory_order_acq_rel)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (PlannedPart& part : found_[index]) worker.waiting.push_back(std::move(part));
+    found_[index].clear();
+  }
+  while (!worker.waiting.empty() && static_cast<int>(slots_[index].size()) < open_limit_) {
+    const PlannedPart part = std::move(worker.waiting.front());
+    worker.waiting.pop_front();
+    if (absl::Status built = BuildSlot(index, part, now); !built.ok()) {
+      Fail(std::move(built));
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status Runtime::Relist() {
+  absl::StatusOr<std::vector<PlannedPart>> parts;
+  {
+    std::lock_guard<std::mutex> lock(input_mu_);
+    parts = GuardedCall(step_, "ListParts",
+                        [&] { return input_->ListParts(options_.step_id, options_.workers); });
+  }
+  if (!parts.ok()) return parts.status();
+  std::map<std::string_view, const PlannedPart*> by_name;
+  std::vector<std::string> names;
+  names.reserve(parts->size());
+  for (const PlannedPart& part : *parts) {
+    if (!by_name.emplace(part.name, &part).second) {
+      return absl::InvalidArgumentError(
+          step_.Prefix("ListParts", absl::StrCat("partition \"", part.name, "\" is listed twice")));
+    }
+    // A pinned part (a dynamic input's) is never new.
+    if (!part.worker.has_value()) names.push_back(part.name);
+  }
+  PartitionDiscovery::Found found = discovery_->Update(names);
+  for (const std::string& name : found.vanished) {
+    ReceiveWarning(step_.Prefix(
+        "", absl::StrCat("partition \"", name,
+                         "\" is no longer returned by ListParts; it keeps running until it "
+                         "ends")));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int w = 0; w < options_.workers; ++w) {
+    if (found.assigned[w].empty()) continue;
+    for (const std::string& name : found.assigned[w]) found_[w].push_back(*by_name.at(name));
+    counters_[w].found.store(true, std::memory_order_release);
+    workers_[w].signal->Notify();
   }
   return absl::OkStatus();
 }
@@ -370,6 +490,16 @@ bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, Clo
   return true;
 }
 
+void Runtime::DropClosed(int index) {
+  Worker& worker = workers_[index];
+  std::erase_if(slots_[index], [&](const Slot& slot) {
+    if (!slot.closed) return false;
+    worker.closed_items.emplace_back(slot.name, slot.items);
+    worker.closed_batches += slot.batches;
+    return true;
+  });
+}
+
 void Runtime::CloseAll(int worker) {
   for (Slot& slot : slots_[worker]) {
     if (slot.closed) continue;
@@ -423,6 +553,7 @@ bool Runtime::CloseEpochOnWorker(int worker, int64_t epoch) {
       return false;
     }
   }
+  DropClosed(worker);
   return true;
 }
 
@@ -446,6 +577,7 @@ void Runtime::Work(int index) {
       if (stopping_) break;
       continue;
     }
+    if (!OpenWaiting(index, now.time)) break;
     absl::Time next_due = absl::InfiniteFuture();
     bool live = false;
     bool epoch_requested = false;
@@ -476,7 +608,19 @@ void Runtime::Work(int index) {
       if (!FlushFor(worker, now.time)) break;
     }
     if (epoch_requested) continue;
-    if (!live && !finished) {
+    // Ended partitions hold the room waiting ones need until their final
+    // states are committed: ask for that commit now rather than at the next
+    // interval.
+    if (!worker.waiting.empty() && static_cast<int>(slots.size()) >= open_limit_ &&
+        worker.asked_epoch <= closed_epoch &&
+        std::any_of(slots.begin(), slots.end(), [](const Slot& slot) { return slot.ended; })) {
+      worker.asked_epoch = closed_epoch + 1;
+      std::lock_guard<std::mutex> lock(mu_);
+      early_epoch_ = true;
+      cv_.notify_all();
+    }
+    if (!live && !finished && worker.waiting.empty() &&
+        !counters.found.load(std::memory_order_acquire)) {
       finished = true;
       std::lock_guard<std::mutex> lock(mu_);
       --active_;
@@ -497,6 +641,7 @@ void Runtime::Work(int index) {
 void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
   const int64_t epoch = epoch_;
   arrived_ = 0;
+  early_epoch_ = false;
   closing_epoch_.store(epoch, std::memory_order_release);
   NotifyWorkers();
   cv_.wait(lock, [&] { return arrived_ >= running_ || !error_.ok(); });
@@ -561,8 +706,11 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   counters_ = std::make_unique<WorkerCounters[]>(options_.workers);
   slots_.resize(options_.workers);
   workers_.resize(options_.workers);
+  found_.resize(options_.workers);
+  input_ = &input;
+  open_limit_ = OpenPartitionsPerWorker(options_.max_open_partitions, options_.workers);
   absl::Status built = Recover();
-  if (built.ok()) built = Build(input);
+  if (built.ok()) built = Build();
   for (int w = 0; w < options_.workers && built.ok(); ++w) {
     for (Slot& slot : slots_[w]) {
       absl::StatusOr<std::optional<absl::Time>> awake = NextAwakeOf(slot);
@@ -606,21 +754,34 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
     std::unique_lock<std::mutex> lock(mu_);
     absl::Time next_epoch = start_ + options_.epoch_interval;
     absl::Time next_progress = start_ + options_.progress_interval;
+    // With relisting, partitions may still come: only a stop ends the run.
+    const bool relisting = discovery_ != nullptr;
+    absl::Time next_relist = relisting ? start_ + options_.relist_interval : absl::InfiniteFuture();
     while (true) {
-      absl::Time wake = next_epoch;
+      absl::Time wake = std::min(next_epoch, next_relist);
       if (options_.on_progress) wake = std::min(wake, next_progress);
-      cv_.wait_until(lock, ToChrono(wake),
-                     [&] { return active_ == 0 || !error_.ok() || stop_requested_; });
+      cv_.wait_until(lock, ToChrono(wake), [&] {
+        return (active_ == 0 && !relisting) || !error_.ok() || stop_requested_ || early_epoch_;
+      });
       if (!error_.ok()) break;
-      const absl::Time now = absl::Now();
-      if (active_ == 0 || stop_requested_) {
+      absl::Time now = absl::Now();
+      if ((active_ == 0 && !relisting) || stop_requested_) {
         // The final epoch: workers commit, acknowledge, close and exit.
         stopping_ = true;
         report_.stopped = stop_requested_;
         CloseEpoch(lock);
         break;
       }
-      if (now >= next_epoch) {
+      if (now >= next_relist) {
+        lock.unlock();
+        absl::Status relisted = Relist();
+        if (!relisted.ok()) Fail(std::move(relisted));
+        lock.lock();
+        if (!error_.ok()) break;
+        now = absl::Now();
+        next_relist = now + options_.relist_interval;
+      }
+      if (now >= next_epoch || early_epoch_) {
         CloseEpoch(lock);
         if (!error_.ok()) break;
         next_epoch = absl::Now() + options_.epoch_interval;
@@ -641,12 +802,17 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   if (!error_.ok()) return error_;
   if (!closed.ok()) return closed;
   if (options_.on_progress) options_.on_progress(Progress(absl::Now()));
-  for (const std::vector<Slot>& slots : slots_) {
-    for (const Slot& slot : slots) {
+  for (int w = 0; w < options_.workers; ++w) {
+    for (const Slot& slot : slots_[w]) {
       report_.partition_items[slot.name] = slot.items;
       report_.items += slot.items;
       report_.batches += slot.batches;
     }
+    for (const auto& [name, items] : workers_[w].closed_items) {
+      report_.partition_items[name] = items;
+      report_.items += items;
+    }
+    report_.batches += workers_[w].closed_batches;
   }
   report_.wall_time = absl::Now() - start_;
   {

@@ -3,6 +3,8 @@
 
 Configured through the environment:
   INLET_FLOW_FILES      files for inlet.bytewax.FileSource, os.pathsep-separated
+  INLET_FLOW_JSONL      a file for inlet.bytewax.JsonLinesSource, read in byte ranges of
+                        INLET_FLOW_SPLIT bytes
   INLET_FLOW_DYNAMIC    "1": merge in inlet_test_connector.MixedInput (one item a worker)
   INLET_FLOW_COUNTERS   "<partitions>:<limit>": merge in inlet_test_connector.Counters over
                         partitions c0, c1, ... as "c<p> <n>" lines (INLET_FLOW_BATCH a batch)
@@ -73,6 +75,10 @@ files = [path for path in os.environ.get("INLET_FLOW_FILES", "").split(os.pathse
 if files:
     batch_size = int(os.environ.get("INLET_FLOW_BATCH", "1000"))
     streams.append(op.input("files", flow, inlet.bytewax.FileSource(files, batch_size=batch_size)))
+if os.environ.get("INLET_FLOW_JSONL"):
+    streams.append(op.input("records", flow, inlet.bytewax.JsonLinesSource(
+        os.environ["INLET_FLOW_JSONL"], batch_size=int(os.environ.get("INLET_FLOW_BATCH", "1000")),
+        split_bytes=int(os.environ.get("INLET_FLOW_SPLIT", "0")))))
 if os.environ.get("INLET_FLOW_DYNAMIC") == "1":
     import inlet_test_connector
 

@@ -113,6 +113,33 @@ def test_two_workers_share_the_partitions(bytewax_env, tmp_path):
     assert len([items for items in written.values() if items]) == 2
 
 
+def test_one_json_lines_file_in_byte_ranges_is_shared_by_two_workers(bytewax_env, tmp_path):
+    records = [{"n": n, "pad": "x" * (n % 50)} for n in range(6000)]
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    done = run_flow("bytewax.run", ["-w", "2"], bytewax_env, tmp_path, jsonl=path,
+                    split=path.stat().st_size // 7, batch=100)
+    assert done.returncode == 0, done.stderr
+    written = outputs(tmp_path)
+    read = [item for items in written.values() for item in items]
+    assert sorted(read, key=lambda r: r["n"]) == records, "every record once"
+    assert len([items for items in written.values() if items]) == 2, "both workers read"
+
+
+def test_split_bytes_is_checked_when_the_source_is_made(inlet_package, tmp_path):
+    import inlet.bytewax
+
+    with pytest.raises(ValueError, match="split_bytes must not be negative, got -1"):
+        inlet.bytewax.JsonLinesSource(tmp_path / "a.jsonl", split_bytes=-1)
+    with pytest.raises(ValueError, match="split_bytes cannot be used with follow"):
+        inlet.bytewax.JsonLinesSource(tmp_path / "a.jsonl", split_bytes=64, follow=True)
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(f'{{"n": {n}}}\n' for n in range(100)))
+    source = inlet.bytewax.JsonLinesSource(path, split_bytes=300)
+    assert source.list_parts()[:2] == [f"{path}@0-300", f"{path}@300-600"]
+    assert sorted(r["n"] for r in collect(source)) == list(range(100))
+
+
 def test_two_processes_of_two_workers_read_everything_once(bytewax_env, tmp_path):
     paths, expected = write_files(tmp_path, files=4, lines=3000)
     done = run_flow("bytewax.testing", ["-p", "2", "-w", "2"], bytewax_env, tmp_path,

@@ -3,9 +3,14 @@
 // shards of a table. The runtime spreads the partitions over its workers and
 // snapshots each one at every epoch, so a run can resume where it stopped.
 //
-// Threading: `ListParts` and `BuildPart` are called from the thread that
-// called `inlet::Run`, one call at a time, before any partition is polled.
-// The sources they build are then driven from worker threads (see source.h).
+// Threading: `ListParts` and `BuildPart` are never called at the same time
+// as each other or themselves. At the start both are called from the thread
+// that called `inlet::Run`, before any partition is polled. A partition that
+// waits for room (`RunOptions::max_open_partitions`) is built later on the
+// worker thread that will drive it, while other partitions are polled; with
+// `RunOptions::relist_interval`, `ListParts` is called again from the thread
+// that called `inlet::Run`. The sources they build are driven from worker
+// threads (see source.h).
 
 #ifndef INLET_PARTITIONED_INPUT_H_
 #define INLET_PARTITIONED_INPUT_H_
@@ -34,7 +39,10 @@ class PartitionedInput {
   virtual ~PartitionedInput() = default;
 
   // Returns the names of the partitions this process can reach. Called once
-  // per run, before any partition is built. Names must be unique, and the
+  // at the start of a run, before any partition is built, and again every
+  // `RunOptions::relist_interval` when one is set (names not seen before are
+  // new partitions; a name that is gone is a partition that keeps running
+  // until it ends). Names must be unique, and the
   // same data set must give the same names on every call and in every
   // process: a name is the key its resume state is stored under.
   virtual absl::StatusOr<std::vector<std::string>> ListParts() = 0;

@@ -75,6 +75,31 @@ struct RunOptions {
   // every partition is closed and `Run` returns OK. Default: never.
   std::stop_token stop = {};
 
+  // The most partitions a worker keeps built (open) at once; 0 or more. A
+  // worker builds the partitions it owns in order up to this bound; the
+  // others wait, keeping their stored state in every epoch committed
+  // meanwhile, and are built as earlier ones end and are closed. A partition
+  // that ended holds its room until its final state is committed, so a
+  // worker with waiting partitions and no room asks for an epoch close at
+  // once. Partitions that never end (a followed file) keep the ones after
+  // them waiting for as long as they run.
+  // Default: 0, derived from the process's soft RLIMIT_NOFILE at `Run`:
+  // (limit - 64) / 2 / workers, at least 1 (64 descriptors are kept for the
+  // sink, the recovery store and the program; half the rest leaves room for
+  // partitions holding two descriptors). Unbounded when the limit is.
+  int max_open_partitions = 0;
+
+  // With a positive interval, `ListParts` is called again this often while
+  // the run lasts, from the thread that called `Run`. Partitions not seen
+  // before are dealt to the workers by the same balanced rule, continued
+  // from what each worker owns (no running partition moves), and built with
+  // their stored state if they have one. A partition no longer listed keeps
+  // running until it ends, with one warning. The run then ends only when
+  // `stop` is requested (or on an error), not when every partition ended,
+  // since more may come. Zero or more. Default: zero (listed once, at the
+  // start).
+  absl::Duration relist_interval = absl::ZeroDuration();
+
   // Called from the coordinating thread every `progress_interval` while the
   // run lasts. Must return quickly. Default: none.
   std::function<void(const RunProgress&)> on_progress = nullptr;

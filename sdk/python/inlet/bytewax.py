@@ -91,7 +91,18 @@ class PartitionedSource(inputs.FixedPartitionedSource[X, S], Generic[X, S]):
         self._input = native_input
 
     def list_parts(self) -> List[str]:
-        """Calls ``ListParts``: the partitions this process can reach."""
+        """Calls ``ListParts``: the partitions this process can reach.
+
+        Bytewax 0.21 calls ``list_parts()`` on every worker with no argument:
+        nothing tells it which worker (or how many) is asking (bytewax issue
+        #379). It need not list every partition, only those this process can
+        reach; Bytewax then gives each partition to one of the workers that
+        listed it. So a partition is bound to a machine by what is listed
+        there, never to a worker. Work that must know the worker belongs in
+        a :class:`DynamicSource` (``build`` receives ``worker_index`` and
+        ``worker_count``); one big file is spread over workers by listing it
+        as byte ranges (:class:`JsonLinesSource` ``split_bytes``).
+        """
         return self._input.list_parts()
 
     def build_part(
@@ -295,3 +306,27 @@ class JsonLinesSource(_FilesSource[Any]):
 
     _native_type = "JsonLinesInput"
     _text = False
+
+    def __init__(
+        self,
+        files: Paths,
+        batch_size: int = 1000,
+        *,
+        follow: bool = False,
+        poll_interval: timedelta = timedelta(milliseconds=100),
+        split_bytes: int = 0,
+    ):
+        """``split_bytes`` > 0 reads each file larger than that as byte ranges
+        of that size, each a partition of its own (named
+        ``<path>@<start>-<end>``), so Bytewax spreads one big file over its
+        workers: a range reads the lines that start in it, so every line is
+        read once, and ranges resume and rescale like files. A file must not
+        change while it is read in ranges, and a run resumes only with the
+        same ``split_bytes``; not with ``follow``."""
+        super().__init__(files, batch_size, follow=follow, poll_interval=poll_interval)
+        if split_bytes < 0:
+            raise ValueError(f"split_bytes must not be negative, got {split_bytes}")
+        if split_bytes and follow:
+            raise ValueError("split_bytes cannot be used with follow: a followed file grows, "
+                             "and its ranges are fixed when it is listed")
+        self._options["split_bytes"] = split_bytes

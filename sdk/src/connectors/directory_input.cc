@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "file_range.h"
 
 namespace inlet {
 namespace {
@@ -60,6 +61,7 @@ DirectoryInput::DirectoryInput(std::string pattern, FileInputOptions options)
     : pattern_(std::move(pattern)), options_(options) {}
 
 absl::StatusOr<std::vector<std::string>> DirectoryInput::ListParts() {
+  if (absl::Status usable = internal::CheckSplitOptions(options_); !usable.ok()) return usable;
   GlobResult result;
   glob_error = GlobError();
   const int rc = glob(pattern_.c_str(), GLOB_ERR | GLOB_NOSORT, RecordGlobError, result.get());
@@ -80,7 +82,7 @@ absl::StatusOr<std::vector<std::string>> DirectoryInput::ListParts() {
           absl::StrCat("glob(3) returned ", rc, " while matching \"", pattern_, "\""));
   }
 
-  std::vector<std::string> names;
+  std::vector<std::pair<std::string, int64_t>> files;
   for (size_t i = 0; i < result.get()->gl_pathc; ++i) {
     const char* path = result.get()->gl_pathv[i];
     struct stat st;
@@ -89,23 +91,32 @@ absl::StatusOr<std::vector<std::string>> DirectoryInput::ListParts() {
       if (errno == ENOENT) continue;
       return absl::ErrnoToStatus(errno, path);
     }
-    if (S_ISREG(st.st_mode)) names.emplace_back(path);
+    if (S_ISREG(st.st_mode)) files.emplace_back(path, st.st_size);
   }
-  if (names.empty()) {
+  if (files.empty()) {
     return absl::NotFoundError(absl::StrCat("no file matches \"", pattern_, "\""));
   }
   // By byte value: glob(3) would sort by the locale's collation.
-  std::sort(names.begin(), names.end());
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> names;
+  for (const auto& [path, size] : files) {
+    internal::AppendPartNames(path, size, options_.split_bytes, names);
+  }
   return names;
 }
 
 absl::StatusOr<std::unique_ptr<DirectoryInput::Source>> DirectoryInput::BuildPart(
     std::string_view /*step_id*/, std::string_view for_part, std::optional<int64_t> resume) {
   const std::string name(for_part);
-  if (fnmatch(pattern_.c_str(), name.c_str(), FNM_PATHNAME | FNM_PERIOD) != 0) {
-    return absl::NotFoundError(absl::StrCat("\"", name, "\" does not match \"", pattern_, "\""));
+  auto matches = [&](const std::string& path) {
+    return fnmatch(pattern_.c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0;
+  };
+  if (matches(name)) return OpenFileSource(name, resume, options_);
+  if (std::optional<internal::RangePart> part = internal::ParseRangeName(name)) {
+    if (matches(part->path))
+      return internal::OpenFileRange(part->path, part->range, resume, options_);
   }
-  return OpenFileSource(name, resume, options_);
+  return absl::NotFoundError(absl::StrCat("\"", name, "\" does not match \"", pattern_, "\""));
 }
 
 }  // namespace inlet

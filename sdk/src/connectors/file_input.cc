@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "file_range.h"
 #include "file_watch.h"
 #include "inlet/waker.h"
 #include "utf8.h"
@@ -49,17 +51,25 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   // `after_cr`: the byte before `offset` is a '\r' that ended a line, so a
   // '\n' at `offset` belongs to that ending (universal line endings).
   FileSource(std::string name, int fd, int64_t offset, bool after_cr,
-             const FileInputOptions& options)
+             const FileInputOptions& options, std::optional<internal::FileRange> range)
       : name_(std::move(name)),
         fd_(fd),
         offset_(offset),
         read_end_(offset),
+        end_(range.has_value() ? range->end : std::numeric_limits<int64_t>::max()),
+        range_start_(range.has_value() ? range->start : 0),
+        // A range not started yet begins at the first line starting at or
+        // after its start: the bytes up to the first newline from the byte
+        // before the start belong to the range before.
+        seek_line_(range.has_value() && range->start > 0 && offset == range->start),
         max_lines_(std::max<size_t>(options.batch_size, 1)),
         follow_(options.follow),
         universal_(options.line_ending == LineEnding::kUniversal),
         require_utf8_(options.require_utf8),
         poll_interval_(std::max(options.poll_interval, absl::Milliseconds(1))),
-        skip_lf_(after_cr) {}
+        skip_lf_(after_cr) {
+    if (seek_line_) offset_ = read_end_ = range_start_ - 1;
+  }
 
   ~FileSource() override { Close(); }
 
@@ -77,7 +87,27 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
     size_t lines = 0;
     size_t bytes_read = 0;
     bool eof = false;
+    bool past_end = false;  // The next line starts at or after the range's end.
+    while (seek_line_) {
+      const size_t newline = buffer_.find('\n');
+      if (newline != std::string::npos) {
+        Consume(newline + 1);
+        seek_line_ = false;
+        break;
+      }
+      Consume(buffer_.size());
+      if (eof) return End();
+      if (bytes_read >= kMaxBytesPerCall) return Poll::kMore;
+      absl::StatusOr<size_t> n = ReadChunk();
+      if (!n.ok()) return n.status();
+      bytes_read += *n;
+      eof = *n == 0;
+    }
     while (lines < max_lines_) {
+      if (offset_ + static_cast<int64_t>(head) >= end_) {
+        past_end = true;
+        break;
+      }
       if (skip_lf_ && head < buffer_.size()) {
         skip_lf_ = false;
         if (buffer_[head] == '\n') scan_ = ++head;
@@ -103,10 +133,11 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
       eof = *n == 0;
     }
     Consume(head);
+    if (past_end) return End();
 
     if (!eof) return Poll::kMore;
     if (!follow_) {
-      if (!buffer_.empty()) {
+      if (!buffer_.empty() && offset_ < end_) {
         if (absl::Status valid = CheckLine(0, buffer_.size()); !valid.ok()) {
           return lines > 0 ? absl::StatusOr<Poll>(Poll::kMore) : valid;
         }
@@ -115,7 +146,7 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
         buffer_.clear();
         scan_ = 0;
       }
-      return Poll::kEnd;
+      return End();
     }
     struct stat st;
     if (fstat(fd_, &st) != 0) return absl::ErrnoToStatus(errno, name_);
@@ -133,7 +164,9 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
 
   std::optional<absl::Time> NextAwake() override { return awake_; }
 
-  int64_t Snapshot() override { return offset_; }
+  // While a range seeks its first line, its start: the state of a range not
+  // started yet.
+  int64_t Snapshot() override { return seek_line_ ? range_start_ : offset_; }
 
   void Close() override {
     watch_.reset();  // Before its descriptor is closed.
@@ -189,6 +222,15 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
         static_cast<int>(static_cast<unsigned char>(buffer_[at]))));
   }
 
+  // A partition that ended may stay open until its final state is
+  // committed: with thousands of them waiting, the read buffer each keeps
+  // would be most of the process's memory.
+  Poll End() {
+    std::string().swap(buffer_);
+    scan_ = 0;
+    return Poll::kEnd;
+  }
+
   // Appends up to `kChunkBytes` from the file to `buffer_`; returns how many
   // (0 at the end of the file).
   absl::StatusOr<size_t> ReadChunk() {
@@ -221,6 +263,12 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   int64_t offset_;
   // File offset just after `buffer_`'s last byte.
   int64_t read_end_;
+  // A byte range reads the lines that start in [range_start_, end_); a whole
+  // file has no end.
+  const int64_t end_;
+  const int64_t range_start_;
+  // The range has not reached its first line yet.
+  bool seek_line_;
   // Bytes of the file between `offset_` and `read_end_`, not yet handed out.
   std::string buffer_;
   // `buffer_[0, scan_)` holds no line ending.
@@ -243,8 +291,20 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
 absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSource(
     const std::filesystem::path& path, std::optional<int64_t> resume,
     const FileInputOptions& options) {
+  return internal::OpenFileRange(path, std::nullopt, resume, options);
+}
+
+namespace internal {
+
+absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileRange(
+    const std::filesystem::path& path, std::optional<FileRange> range,
+    std::optional<int64_t> resume, const FileInputOptions& options) {
   const std::string name = path.string();
-  const int64_t offset = resume.value_or(0);
+  const int64_t offset = resume.value_or(range.has_value() ? range->start : 0);
+  if (range.has_value() && offset < range->start) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": resume offset ", offset,
+                                                   " is before the range's start ", range->start));
+  }
   if (offset < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": resume offset ", offset, " is negative"));
@@ -274,7 +334,8 @@ absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSo
   // At the end of the file any offset is where a line ended (the last line
   // may have no ending); a '\r' before it still matters for a '\n' appended
   // later.
-  if (offset > 0 && (offset < st.st_size || universal)) {
+  const bool range_not_started = range.has_value() && offset == range->start;
+  if (offset > 0 && (offset < st.st_size || universal) && !range_not_started) {
     char previous = 0;
     ssize_t n;
     do {
@@ -289,14 +350,17 @@ absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSo
                        "snapshot?")));
     }
   }
-  return std::make_unique<FileSource>(name, fd, offset, after_cr, options);
+  return std::make_unique<FileSource>(name, fd, offset, after_cr, options, range);
 }
+
+}  // namespace internal
 
 FileInput::FileInput(std::vector<std::filesystem::path> paths, FileInputOptions options)
     : paths_(std::move(paths)), options_(options) {}
 
 absl::StatusOr<std::vector<std::string>> FileInput::ListParts() {
   if (paths_.empty()) return absl::InvalidArgumentError("FileInput needs at least one path");
+  if (absl::Status usable = internal::CheckSplitOptions(options_); !usable.ok()) return usable;
   std::vector<std::string> names;
   names.reserve(paths_.size());
   std::set<std::string> seen_names;
@@ -314,7 +378,7 @@ absl::StatusOr<std::vector<std::string>> FileInput::ListParts() {
       return absl::InvalidArgumentError(
           absl::StrCat("\"", it->second, "\" and \"", name, "\" are the same file"));
     }
-    names.push_back(std::move(name));
+    internal::AppendPartNames(name, st.st_size, options_.split_bytes, names);
   }
   return names;
 }
@@ -324,6 +388,13 @@ absl::StatusOr<std::unique_ptr<FileInput::Source>> FileInput::BuildPart(
   const std::string name(for_part);
   for (const std::filesystem::path& path : paths_) {
     if (path.string() == name) return OpenFileSource(path, resume, options_);
+  }
+  if (std::optional<internal::RangePart> part = internal::ParseRangeName(name)) {
+    for (const std::filesystem::path& path : paths_) {
+      if (path.string() == part->path) {
+        return internal::OpenFileRange(path, part->range, resume, options_);
+      }
+    }
   }
   return absl::NotFoundError(
       absl::StrCat("\"", name, "\" is not one of the paths FileInput was given"));

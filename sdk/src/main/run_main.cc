@@ -49,6 +49,12 @@ ABSL_FLAG(std::string, recovery_db, "",
           "resumes where the last one stopped");
 ABSL_FLAG(int, recovery_epochs_kept, 3, "How many of the latest epochs the recovery file keeps");
 ABSL_FLAG(std::string, progress, "auto", "Live progress line on stderr");
+ABSL_FLAG(int, max_open_partitions, 0,
+          "Partitions each worker keeps open at once; the others wait and open as earlier ones "
+          "end (0: derived from the open-file limit, (limit - 64) / 2 / workers)");
+ABSL_FLAG(absl::Duration, relist_interval, absl::ZeroDuration(),
+          "List the partitions again this often and read new ones (0: only at the start); the "
+          "run then ends only when stopped");
 
 namespace inlet::internal {
 namespace {
@@ -77,6 +83,9 @@ const std::vector<StandardFlag>& StandardFlags() {
       {"recovery_epochs_kept", "N",
        absl::StrCat("an integer from 1 to ", std::numeric_limits<int>::max())},
       {"progress", "MODE", "auto (shown when stderr is a terminal), always or never"},
+      {"max_open_partitions", "N",
+       absl::StrCat("an integer from 0 to ", std::numeric_limits<int>::max())},
+      {"relist_interval", "DURATION", "a duration of zero or more, e.g. 30s"},
   };
   return *flags;
 }
@@ -310,6 +319,8 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   config.output = absl::GetFlag(FLAGS_output);
   config.run.recovery_db = absl::GetFlag(FLAGS_recovery_db);
   config.run.recovery_epochs_kept = absl::GetFlag(FLAGS_recovery_epochs_kept);
+  config.run.max_open_partitions = absl::GetFlag(FLAGS_max_open_partitions);
+  config.run.relist_interval = absl::GetFlag(FLAGS_relist_interval);
   config.args = *std::move(positional);
 
   if (absl::Status valid = config.run.Validate(); !valid.ok()) return AsFlagError(valid);

@@ -86,6 +86,23 @@ struct FileInputOptions {
   // file, and the snapshot points at the start of that line, so a run
   // resumed once the file is fixed reads it again. Default: false (bytes).
   bool require_utf8 = false;
+
+  // When positive, a file larger than this many bytes is read as byte
+  // ranges of this size, each a partition of its own, so one big file is
+  // read by several workers. A range `[start, end)` reads every line that
+  // starts in it: from the first line start at or after `start` (the line
+  // around `start` belongs to the range before) to the end of the last line
+  // starting before `end`, however far past `end` it runs. So every line is
+  // read exactly once, a line longer than a range included (ranges inside
+  // it read nothing). A range is named `<path>@<start>-<end>`; a file no
+  // larger keeps its path as its name. Its state is a byte offset like a
+  // whole file's (the range's start until it reaches its first line), so
+  // ranges resume and rescale like any partition. Names depend on the
+  // file's size: a file must not change while it is read in ranges, and a
+  // run resumes only with the same `split_bytes`. Requires
+  // `LineEnding::kNewline` and no `follow` (ListParts fails otherwise).
+  // Default: 0 (one partition per file).
+  int64_t split_bytes = 0;
 };
 
 // One file as a partition: the source `FileInput` and `DirectoryInput` build,
