@@ -33,6 +33,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "metrics_server.h"
 
 ABSL_FLAG(int, workers, 1, "Worker threads");
 ABSL_FLAG(absl::Duration, epoch_interval, absl::Seconds(10),
@@ -49,6 +50,8 @@ ABSL_FLAG(std::string, recovery_db, "",
           "resumes where the last one stopped");
 ABSL_FLAG(int, recovery_epochs_kept, 3, "How many of the latest epochs the recovery file keeps");
 ABSL_FLAG(std::string, progress, "auto", "Live progress line on stderr");
+ABSL_FLAG(std::string, metrics_address, "",
+          "Serve per-partition metrics at http://HOST:PORT/metrics in the Prometheus text format");
 
 namespace inlet::internal {
 namespace {
@@ -77,6 +80,9 @@ const std::vector<StandardFlag>& StandardFlags() {
       {"recovery_epochs_kept", "N",
        absl::StrCat("an integer from 1 to ", std::numeric_limits<int>::max())},
       {"progress", "MODE", "auto (shown when stderr is a terminal), always or never"},
+      {"metrics_address", "HOST:PORT",
+       "a local host and a port from 0 (any free one) to 65535, e.g. 127.0.0.1:9100, or empty for "
+       "none"},
   };
   return *flags;
 }
@@ -325,6 +331,12 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   if (config.output.empty()) {
     return absl::InvalidArgumentError("--output must be a path or - for standard output");
   }
+  // Bound now, so a busy port is a command-line error before anything runs.
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_address); !address.empty()) {
+    absl::StatusOr<std::shared_ptr<MetricsServer>> server = MetricsServer::Listen(address);
+    if (!server.ok()) return server.status();
+    config.metrics_server = *std::move(server);
+  }
   return config;
 }
 
@@ -401,6 +413,15 @@ MainSession::MainSession(MainConfig config)
     impl->PrintWarning(warning);
   };
   impl_->show_progress = config_.show_progress;
+  if (config_.metrics_server != nullptr) {
+    config_.run.collect_metrics = true;
+    config_.run.on_metrics = [server = config_.metrics_server](const RunMetrics& metrics) {
+      server->Publish(metrics);
+    };
+    config_.metrics_server->Start(config_.run.step_id);
+    std::fprintf(stderr, "%s: metrics at %s\n", ProgramName().c_str(),
+                 config_.metrics_server->url().c_str());
+  }
   if (impl_->show_progress) {
     config_.run.on_progress = [impl = impl_.get()](const RunProgress& progress) {
       impl->ShowProgress(progress);
@@ -409,6 +430,7 @@ MainSession::MainSession(MainConfig config)
 }
 
 MainSession::~MainSession() {
+  config_.metrics_server.reset();
   impl_->done.store(true);
   // Ends its sigwait: SIGTERM is blocked in every thread, so it is taken by
   // that wait and stops nothing.
