@@ -18,6 +18,11 @@ time, which callgrind's slowdown and the machine's load stretch. So each count
 is the minimum of --repetitions runs (the least disturbed), and the spread of
 the per-item figure is reported with it.
 
+The same counts for inlet::Run collecting metrics (mode inlet-metrics:
+`collect_metrics`, an `on_metrics` that keeps a copy every 100 ms) give what
+metrics cost per item: `metrics_ratio` is inlet::Run's instructions per item
+without metrics over those with (1.0 = free, as the throughput ratio).
+
 Usage: python bench/callgrind_per_item.py [--binary build/release/bench/runtime_overhead_driver]
                                           [--batches 1 64 1024] [--out results.json]
 """
@@ -86,7 +91,7 @@ def main():
         for batch in options.batches:
             n1, n2 = counts_for(batch)
             row = {"batch": batch, "items": [n1, n2]}
-            for mode in ("inlet", "plain"):
+            for mode in ("inlet", "inlet-metrics", "plain"):
                 runs1, runs2 = [], []
                 for _ in range(options.repetitions):
                     runs1.append(instructions(options.binary, mode, batch, n1, options.workers,
@@ -104,6 +109,8 @@ def main():
                       f"{ir2:,} at {n2:,}: {per_item:.2f} per item (spread {spread:.2f})",
                       file=sys.stderr)
             row["ratio"] = row["inlet"]["ir_per_item"] / row["plain"]["ir_per_item"]
+            row["metrics_ratio"] = (row["inlet"]["ir_per_item"]
+                                    / row["inlet-metrics"]["ir_per_item"])
             rows.append(row)
 
     print("| batch | inlet::Run Ir/item (spread) | plain loop Ir/item (spread) | inlet / plain |")
@@ -112,6 +119,12 @@ def main():
         print(f"| {row['batch']} | {row['inlet']['ir_per_item']:.2f} "
               f"({row['inlet']['spread_per_item']:.2f}) | {row['plain']['ir_per_item']:.2f} "
               f"({row['plain']['spread_per_item']:.2f}) | {row['ratio']:.3f} |")
+    print("\n| batch | inlet::Run Ir/item | with metrics Ir/item (spread) | without / with |")
+    print("|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['batch']} | {row['inlet']['ir_per_item']:.2f} | "
+              f"{row['inlet-metrics']['ir_per_item']:.2f} "
+              f"({row['inlet-metrics']['spread_per_item']:.2f}) | {row['metrics_ratio']:.3f} |")
     for row in rows:
         if row["batch"] == 1:
             added = row["inlet"]["ir_per_item"] - row["plain"]["ir_per_item"]

@@ -7,7 +7,10 @@
 //   runtime_overhead_driver --mode=inlet --batch=64 --items=4194304
 //
 // Flags (all required but --partitions and --workers):
-//   --mode=inlet|plain   through inlet::Run (default RunOptions) or the plain loop
+//   --mode=inlet|inlet-metrics|plain  through inlet::Run (default RunOptions),
+//                        inlet::Run collecting metrics (`collect_metrics`, an
+//                        `on_metrics` that keeps a copy, every 100 ms) or the
+//                        plain loop
 //   --batch=B            items per NextBatch, >= 1
 //   --items=N            items in all, a positive multiple of --partitions
 //   --partitions=P       in-memory partitions (default 4, as the benchmark)
@@ -19,12 +22,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "inlet/counting_sink.h"
+#include "inlet/metrics.h"
 #include "inlet/run.h"
 #include "inlet/run_options.h"
 #include "memory_input.h"
@@ -33,11 +39,12 @@
 namespace {
 
 int Usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "runtime_overhead_driver: %s\n"
-               "usage: runtime_overhead_driver --mode=inlet|plain --batch=B --items=N "
-               "[--partitions=P] [--workers=W]\n",
-               problem.c_str());
+  std::fprintf(
+      stderr,
+      "runtime_overhead_driver: %s\n"
+      "usage: runtime_overhead_driver --mode=inlet|inlet-metrics|plain --batch=B --items=N "
+      "[--partitions=P] [--workers=W]\n",
+      problem.c_str());
   return 2;
 }
 
@@ -68,8 +75,8 @@ int main(int argc, char** argv) {
         equals == std::string_view::npos ? std::string_view() : arg.substr(equals + 1);
     int64_t* number = nullptr;
     if (name == "--mode") {
-      if (value != "inlet" && value != "plain") {
-        return Usage("--mode=" + std::string(value) + ": expected inlet or plain");
+      if (value != "inlet" && value != "inlet-metrics" && value != "plain") {
+        return Usage("--mode=" + std::string(value) + ": expected inlet, inlet-metrics or plain");
       }
       mode = value;
       continue;
@@ -95,9 +102,19 @@ int main(int argc, char** argv) {
   inlet_bench::MemoryInput input(static_cast<int>(partitions), items / partitions, batch);
   inlet::CountingSink<int64_t> sink;
   absl::Status status;
-  if (mode == "inlet") {
+  std::mutex mu;
+  inlet::RunMetrics latest;
+  if (mode != "plain") {
     inlet::RunOptions options;
     options.workers = static_cast<int>(workers);
+    if (mode == "inlet-metrics") {
+      options.collect_metrics = true;
+      options.metrics_interval = absl::Milliseconds(100);
+      options.on_metrics = [&](const inlet::RunMetrics& taken) {
+        std::lock_guard<std::mutex> lock(mu);
+        latest = taken;
+      };
+    }
     absl::StatusOr<inlet::RunReport> report = inlet::Run(input, sink, options);
     status = report.status();
   } else {
