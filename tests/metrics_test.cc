@@ -46,7 +46,7 @@ TEST(DurationHistogramTest, ABoundBelongsToItsBucketAndLongerOnesToTheLast) {
   histogram.Record(absl::Seconds(10));        // The last bound.
   histogram.Record(absl::Seconds(11));        // Above every bound.
   EXPECT_THAT(histogram.buckets, ElementsAre(2, 1, 0, 0, 0, 1, 0, 1, 1));
-  EXPECT_EQ(histogram.count, 6);
+  EXPECT_EQ(histogram.count(), 6);
   EXPECT_EQ(histogram.sum_nanos, 500 + 1000 + 1001 + 50'000'000 + 21'000'000'000);
 }
 
@@ -148,11 +148,11 @@ TEST(RunMetricsTest, ReportHoldsEveryPartitionsCountsAndOnlyWhenCollected) {
     EXPECT_TRUE(part.ended) << name;
     EXPECT_EQ(part.items, report->partition_items.at(name));
     // Every call is timed, including the one that ended the partition.
-    EXPECT_GE(part.next_batch_duration.count, part.batches) << name;
+    EXPECT_GE(part.next_batch_duration.count(), part.batches) << name;
     EXPECT_GE(part.last_item, before) << name;
     EXPECT_FALSE(part.backlog.has_value()) << name;  // The default: unknown.
   }
-  EXPECT_EQ(metrics.epoch_commit_duration.count, report->epochs);
+  EXPECT_EQ(metrics.epoch_commit_duration.count(), report->epochs);
   EXPECT_FALSE(metrics.recovery_store_bytes.has_value());
 }
 
@@ -232,7 +232,7 @@ TEST_F(MetricsRunTest, OnMetricsSeesBacklogShrinkAndTheStoreGrow) {
   EXPECT_EQ(report->metrics.partitions[0].items, 200);
   ASSERT_TRUE(report->metrics.recovery_store_bytes.has_value());
   EXPECT_GT(*report->metrics.recovery_store_bytes, 0);
-  EXPECT_EQ(report->metrics.epoch_commit_duration.count, report->epochs);
+  EXPECT_EQ(report->metrics.epoch_commit_duration.count(), report->epochs);
   EXPECT_GE(report->epochs, 3);
 }
 

@@ -71,9 +71,9 @@ void Histogram(std::string& out, absl::string_view name, absl::string_view label
            absl::StrCat(cumulative));
   }
   Sample(out, absl::StrCat(name, "_bucket"), absl::StrCat(labels, ",le=\"+Inf\""),
-         absl::StrCat(histogram.count));
+         absl::StrCat(histogram.count()));
   Sample(out, absl::StrCat(name, "_sum"), labels, Seconds(histogram.sum_nanos));
-  Sample(out, absl::StrCat(name, "_count"), labels, absl::StrCat(histogram.count));
+  Sample(out, absl::StrCat(name, "_count"), labels, absl::StrCat(histogram.count()));
 }
 
 }  // namespace

@@ -158,7 +158,10 @@ void Bind(Slot& slot, Worker& worker) {
 class Runtime final : public WarningReceiver {
  public:
   Runtime(ErasedSink& sink, const RunOptions& options)
-      : sink_(sink), options_(options), step_(Place::Step(options.step_id)) {}
+      : sink_(sink),
+        options_(options),
+        collect_metrics_(options.collect_metrics),
+        step_(Place::Step(options.step_id)) {}
   // Sources are destroyed first: a subject's thread may still warn.
   ~Runtime() { slots_.clear(); }
   Runtime(const Runtime&) = delete;
@@ -203,6 +206,8 @@ class Runtime final : public WarningReceiver {
 
   ErasedSink& sink_;
   const RunOptions& options_;
+  // `options_.collect_metrics`, read on every poll without an indirection.
+  const bool collect_metrics_;
   const Place step_;
   absl::Time start_;
   std::vector<std::vector<Slot>> slots_;  // Per worker; touched only by it.
@@ -349,20 +354,23 @@ bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, abs
       GuardedCall(slot.place, "NextBatch", [&] { return slot.source->NextBatch(); });
   const absl::Time finished = absl::Now();
   now = finished;
-  if (options_.collect_metrics) slot.next_batch_duration.Record(finished - started);
-  if (finished - started > options_.slow_poll_threshold && !slot.warned_slow) {
+  const absl::Duration took = finished - started;
+  if (took > options_.slow_poll_threshold && !slot.warned_slow) {
     slot.warned_slow = true;
     ReceiveWarning(slot.place.Prefix(
-        "",
-        absl::StrCat("NextBatch took ", absl::FormatDuration(finished - started),
-                     " (slow-poll threshold ", absl::FormatDuration(options_.slow_poll_threshold),
-                     "); a source must never block: return an empty batch and use NextAwake")));
+        "", absl::StrCat("NextBatch took ", absl::FormatDuration(took), " (slow-poll threshold ",
+                         absl::FormatDuration(options_.slow_poll_threshold),
+                         "); a source must never block: return an empty batch and use NextAwake")));
   }
   if (!poll.ok()) {
     Fail(poll.status());
     return false;
   }
   const size_t count = slot.source->buffered();
+  if (collect_metrics_) {
+    slot.next_batch_duration.Record(took);
+    if (count > 0) slot.last_item = finished;
+  }
   if (count > 0) {
     absl::Status written =
         GuardedCall(slot.place, "sink Write", [&] { return sink_.Write(*slot.source); });
@@ -372,7 +380,6 @@ bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, abs
     }
     slot.items += static_cast<int64_t>(count);
     ++slot.batches;
-    if (options_.collect_metrics) slot.last_item = finished;
     worker.unflushed = true;
     counters.items.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed);
   }
@@ -488,7 +495,7 @@ void Runtime::Work(int index) {
   // a row: reading it is a measurable part of a small batch's cost.
   absl::Time now = absl::Now();
   while (!failed()) {
-    if (options_.collect_metrics) {
+    if (collect_metrics_) {
       const int64_t requested = metrics_requested_.load(std::memory_order_relaxed);
       if (requested != worker.metrics_handed) {
         if (!HandOverMetrics(index)) break;

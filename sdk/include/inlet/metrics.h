@@ -19,8 +19,10 @@
 #define INLET_METRICS_H_
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,17 +46,65 @@ struct DurationHistogram {
   // Durations in each bucket (not cumulative); the last holds those above
   // every bound.
   std::array<int64_t, kBounds + 1> buckets = {};
-  int64_t count = 0;      // Durations recorded.
   int64_t sum_nanos = 0;  // Their sum.
 
+  // Durations recorded.
+  int64_t count() const {
+    int64_t total = 0;
+    for (int64_t n : buckets) total += n;
+    return total;
+  }
+
+  // Runs on every `NextBatch`: a table lookup by bit width and at most one
+  // comparison, whatever the duration, and no call. A negative duration (the
+  // wall clock stepped back) counts as zero.
   void Record(absl::Duration duration) {
-    const int64_t nanos = absl::ToInt64Nanoseconds(duration);
-    size_t bucket = 0;
-    while (bucket < kBounds && nanos > kUpperBoundsNanos[bucket]) ++bucket;
+    const int64_t nanos = NonNegativeNanos(duration);
+    size_t bucket = kBucketOfBitWidth[std::bit_width(static_cast<uint64_t>(nanos))];
+    // A bit width spans less than a factor of 2, so at most one bound.
+    bucket += nanos > kBoundsThenLargest[bucket];
     ++buckets[bucket];
-    ++count;
     sum_nanos += nanos;
   }
+
+ private:
+  // `absl::ToInt64Nanoseconds`'s fast path, inline: the library's function is
+  // not inlined where Abseil is a shared library (Debian), and a call costs
+  // more than the rest of `Record`. Zero for a negative duration; durations
+  // of 2^33 s or more (none a poll takes) are clamped there.
+  static int64_t NonNegativeNanos(absl::Duration duration) {
+    constexpr int64_t kLargest = int64_t{1} << 33;
+    const int64_t seconds = absl::time_internal::GetRepHi(duration);
+    // One comparison for both ends: a negative count of seconds is a huge
+    // unsigned one.
+    if (static_cast<uint64_t>(seconds) >= static_cast<uint64_t>(kLargest)) [[unlikely]] {
+      return seconds < 0 ? 0 : kLargest * 1'000'000'000;
+    }
+    return seconds * 1'000'000'000 +
+           absl::time_internal::GetRepLo(duration) / absl::time_internal::kTicksPerNanosecond;
+  }
+
+  // The bounds, then one no duration exceeds, for the last bucket.
+  static constexpr std::array<int64_t, kBounds + 1> kBoundsThenLargest = [] {
+    std::array<int64_t, kBounds + 1> bounds = {};
+    for (size_t i = 0; i < kBounds; ++i) bounds[i] = kUpperBoundsNanos[i];
+    bounds[kBounds] = std::numeric_limits<int64_t>::max();
+    return bounds;
+  }();
+
+  // For each bit width, the bucket of the smallest duration of that width.
+  static constexpr std::array<uint8_t, 65> kBucketOfBitWidth = [] {
+    std::array<uint8_t, 65> table = {};
+    for (size_t width = 0; width < table.size(); ++width) {
+      const uint64_t smallest = width == 0 ? 0 : uint64_t{1} << (width - 1);
+      uint8_t bucket = 0;
+      while (bucket < kBounds && smallest > static_cast<uint64_t>(kUpperBoundsNanos[bucket])) {
+        ++bucket;
+      }
+      table[width] = bucket;
+    }
+    return table;
+  }();
 };
 
 // One partition (or the source of a dynamic input on one worker).
