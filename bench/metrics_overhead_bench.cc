@@ -32,8 +32,10 @@ constexpr int kPartitions = 4;
 
 using inlet_bench::MemoryInput;
 
+// Sized so one run takes a few tenths of a second: several metrics
+// handovers per run, and long enough that a loaded machine's noise averages.
 int64_t ItemsPerPartition(int64_t batch) {
-  return batch <= 64 ? int64_t{1} << 22 : int64_t{1} << 24;
+  return batch <= 64 ? int64_t{1} << 25 : int64_t{1} << 26;
 }
 
 absl::StatusOr<absl::Duration> TimedRun(int64_t batch, bool metrics) {
@@ -95,7 +97,7 @@ BENCHMARK(BM_MetricsOverhead)
     ->ArgName("batch")
     ->Arg(64)
     ->Arg(1024)
-    ->Iterations(6)
+    ->Iterations(10)
     ->UseRealTime()
     ->Unit(benchmark::kSecond);
 
