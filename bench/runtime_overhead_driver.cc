@@ -15,6 +15,7 @@
 //   --items=N            items in all, a positive multiple of --partitions
 //   --partitions=P       in-memory partitions (default 4, as the benchmark)
 //   --workers=W          worker threads (default 1)
+//   --metrics-interval-ms=M  with inlet-metrics, `metrics_interval` (default 100)
 // Prints the items read on stdout. Exit status: 0 when every item arrived
 // exactly once, 1 when the run failed or lost items, 2 for a bad command line.
 
@@ -43,7 +44,7 @@ int Usage(const std::string& problem) {
       stderr,
       "runtime_overhead_driver: %s\n"
       "usage: runtime_overhead_driver --mode=inlet|inlet-metrics|plain --batch=B --items=N "
-      "[--partitions=P] [--workers=W]\n",
+      "[--partitions=P] [--workers=W] [--metrics-interval-ms=M]\n",
       problem.c_str());
   return 2;
 }
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   int64_t items = 0;
   int64_t partitions = 4;
   int64_t workers = 1;
+  int64_t metrics_interval_ms = 100;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     const size_t equals = arg.find('=');
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
     if (name == "--items") number = &items;
     if (name == "--partitions") number = &partitions;
     if (name == "--workers") number = &workers;
+    if (name == "--metrics-interval-ms") number = &metrics_interval_ms;
     if (number == nullptr) return Usage("unknown argument \"" + std::string(arg) + "\"");
     if (!ParsePositive(value, *number)) {
       return Usage(std::string(name) + "=" + std::string(value) +
@@ -109,7 +112,7 @@ int main(int argc, char** argv) {
     options.workers = static_cast<int>(workers);
     if (mode == "inlet-metrics") {
       options.collect_metrics = true;
-      options.metrics_interval = absl::Milliseconds(100);
+      options.metrics_interval = absl::Milliseconds(metrics_interval_ms);
       options.on_metrics = [&](const inlet::RunMetrics& taken) {
         std::lock_guard<std::mutex> lock(mu);
         latest = taken;
