@@ -302,12 +302,14 @@ TARGET_METRICS_RATIO = 0.98
 METRICS_BATCHES = (64, 1024)
 
 
-def metrics_section(medians, callgrind_path):
+def metrics_section(medians, stddevs, callgrind_path):
     """The target rows and the section of metrics_overhead_bench (and of the
     metrics-on counts of callgrind_per_item.py)."""
     runs = runs_of(medians, "BM_MetricsOverhead")
     if not runs:
         return [], []
+    spread = {args["batch"]: stddevs[("BM_MetricsOverhead", tuple(sorted(args.items())))]
+              ["on_over_off"] for args, _ in runs}
     callgrind = {}
     if callgrind_path:
         for row in json.loads(pathlib.Path(callgrind_path).read_text())["rows"]:
@@ -332,20 +334,24 @@ def metrics_section(medians, callgrind_path):
         "with `collect_metrics` (every `NextBatch` timed into a histogram, the worker handing",
         "its counters over every 100 ms to an `on_metrics` that keeps a copy, as",
         "`RunMain --metrics-address` does, ten times as often as its default) and without.",
-        "The two runs alternate within each iteration and swap order between iterations.",
+        "The two runs alternate within each iteration and swap order between iterations;",
+        "the spread is the standard deviation of on / off over the repetitions: a gap",
+        "smaller than it is noise, which the instruction counts do not have.",
         "Instructions per item are callgrind's (`bench/callgrind_per_item.py`, mode",
-        "`inlet-metrics`), counted as in the section below.",
+        "`inlet-metrics`, handing over every second as `RunMain` does: callgrind slows the",
+        "clock that times the handovers about 50-fold), counted as in the section below.",
         "",
-        "| batch | off (items/s) | on (items/s) | on / off | off Ir/item | on Ir/item | "
+        "| batch | off (items/s) | on (items/s) | on / off | spread | off Ir/item | on Ir/item | "
         "off / on (Ir) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for args, run in runs:
         row = callgrind.get(args["batch"])
         ir = (f"{row['inlet']['ir_per_item']:.2f} | {row['inlet-metrics']['ir_per_item']:.2f} | "
               f"{row['metrics_ratio']:.3f}") if row else "n/a | n/a | n/a"
         lines.append(f"| {args['batch']} | {rate(run['items_per_second_off'])} | "
-                     f"{rate(run['items_per_second_on'])} | {run['on_over_off']:.3f} | {ir} |")
+                     f"{rate(run['items_per_second_on'])} | {run['on_over_off']:.3f} | "
+                     f"{spread[args['batch']]:.3f} | {ir} |")
     return targets, lines
 
 
@@ -444,7 +450,7 @@ def main():
     delivery_targets, delivery_lines = delivery_section(options.delivery_results)
     sources_targets, sources_lines = idle_sources_section(medians, options.bytewax_idle_results)
     callgrind_targets, callgrind_lines = callgrind_section(options.callgrind_results)
-    metrics_targets, metrics_lines = metrics_section(medians, options.callgrind_results)
+    metrics_targets, metrics_lines = metrics_section(medians, stddevs, options.callgrind_results)
 
     version, build_type = compiler(options.build_dir)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -9,13 +9,14 @@
 // Flags (all required but --partitions and --workers):
 //   --mode=inlet|inlet-metrics|plain  through inlet::Run (default RunOptions),
 //                        inlet::Run collecting metrics (`collect_metrics`, an
-//                        `on_metrics` that keeps a copy, every 100 ms) or the
-//                        plain loop
+//                        `on_metrics` that keeps a copy, as RunMain's
+//                        --metrics-address does) or the plain loop
 //   --batch=B            items per NextBatch, >= 1
 //   --items=N            items in all, a positive multiple of --partitions
 //   --partitions=P       in-memory partitions (default 4, as the benchmark)
 //   --workers=W          worker threads (default 1)
-//   --metrics-interval-ms=M  with inlet-metrics, `metrics_interval` (default 100)
+//   --metrics-interval-ms=M  with inlet-metrics, `metrics_interval` (default
+//                        1000, RunMain's)
 // Prints the items read on stdout. Exit status: 0 when every item arrived
 // exactly once, 1 when the run failed or lost items, 2 for a bad command line.
 
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   int64_t items = 0;
   int64_t partitions = 4;
   int64_t workers = 1;
-  int64_t metrics_interval_ms = 100;
+  int64_t metrics_interval_ms = 1000;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     const size_t equals = arg.find('=');
