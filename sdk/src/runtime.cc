@@ -590,7 +590,7 @@ void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
     cv_.notify_all();
     return;
   }
-  if (options_.collect_metrics) {
+  if (collect_metrics_) {
     commit_duration_.Record(absl::Now() - commit_started);
     if (store_ != nullptr) store_bytes_ = StoreBytes(options_.recovery_db);
   }
@@ -654,6 +654,10 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   slots_.resize(options_.workers);
   workers_.resize(options_.workers);
   absl::Status built = Recover();
+  // The store's size before this run commits anything.
+  if (built.ok() && collect_metrics_ && store_ != nullptr) {
+    store_bytes_ = StoreBytes(options_.recovery_db);
+  }
   if (built.ok()) built = Build(input);
   for (int w = 0; w < options_.workers && built.ok(); ++w) {
     for (Slot& slot : slots_[w]) {
