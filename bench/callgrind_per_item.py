@@ -21,6 +21,14 @@ instructions spent inside the clock read itself (absl::GetCurrentTimeNanos,
 whose recalibration is inlined into it, and clock_gettime): it repeats to a
 few instructions whatever the load, so it is the one to compare two builds by.
 
+The same counts for inlet::Run collecting metrics (mode inlet-metrics:
+`collect_metrics`, an `on_metrics` that keeps a copy every second, as RunMain
+does) give what metrics cost per item: `metrics_ratio` is inlet::Run's
+instructions per item without metrics over those with (1.0 = free, as the
+throughput ratio). The handovers are timed by the wall clock, which callgrind
+slows about 50-fold, so under it they come about 50 times as often per item as
+in a real run; at the default interval that inflation stays small.
+
 Usage: python bench/callgrind_per_item.py [--binary build/release/bench/runtime_overhead_driver]
                                           [--batches 1 64 1024] [--out results.json]
 """
@@ -105,7 +113,7 @@ def main():
         for batch in options.batches:
             n1, n2 = counts_for(batch)
             row = {"batch": batch, "items": [n1, n2]}
-            for mode in ("inlet", "plain"):
+            for mode in ("inlet", "inlet-metrics", "plain"):
                 runs1, runs2, bare1, bare2 = [], [], [], []
                 for _ in range(options.repetitions):
                     for runs, bare, items in ((runs1, bare1, n1), (runs2, bare2, n2)):
@@ -129,6 +137,8 @@ def main():
                       f"without the clock {bare_per_item:.2f} (spread {bare_spread:.2f})",
                       file=sys.stderr)
             row["ratio"] = row["inlet"]["ir_per_item"] / row["plain"]["ir_per_item"]
+            row["metrics_ratio"] = (row["inlet"]["ir_per_item"]
+                                    / row["inlet-metrics"]["ir_per_item"])
             rows.append(row)
 
     print("| batch | inlet::Run Ir/item (spread) | plain loop Ir/item (spread) | inlet / plain |")
@@ -137,6 +147,12 @@ def main():
         print(f"| {row['batch']} | {row['inlet']['ir_per_item']:.2f} "
               f"({row['inlet']['spread_per_item']:.2f}) | {row['plain']['ir_per_item']:.2f} "
               f"({row['plain']['spread_per_item']:.2f}) | {row['ratio']:.3f} |")
+    print("\n| batch | inlet::Run Ir/item | with metrics Ir/item (spread) | without / with |")
+    print("|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['batch']} | {row['inlet']['ir_per_item']:.2f} | "
+              f"{row['inlet-metrics']['ir_per_item']:.2f} "
+              f"({row['inlet-metrics']['spread_per_item']:.2f}) | {row['metrics_ratio']:.3f} |")
     for row in rows:
         if row["batch"] == 1:
             added = row["inlet"]["ir_per_item"] - row["plain"]["ir_per_item"]

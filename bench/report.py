@@ -316,6 +316,65 @@ def idle_sources_section(medians, bytewax_path):
 TARGET_IR_RATIO = 1.05
 
 
+# Collecting metrics must keep this fraction of inlet::Run's throughput (and
+# of its instructions per item) at each of these batch sizes.
+TARGET_METRICS_RATIO = 0.98
+METRICS_BATCHES = (64, 1024)
+
+
+def metrics_section(medians, stddevs, callgrind_path):
+    """The target rows and the section of metrics_overhead_bench (and of the
+    metrics-on counts of callgrind_per_item.py)."""
+    runs = runs_of(medians, "BM_MetricsOverhead")
+    if not runs:
+        return [], []
+    spread = {args["batch"]: stddevs[("BM_MetricsOverhead", tuple(sorted(args.items())))]
+              ["on_over_off"] for args, _ in runs}
+    callgrind = {}
+    if callgrind_path:
+        for row in json.loads(pathlib.Path(callgrind_path).read_text())["rows"]:
+            if "metrics_ratio" in row:
+                callgrind[row["batch"]] = row
+    targets = []
+    for args, run in runs:
+        ratio = run["on_over_off"]
+        targets.append(f"| batch {args['batch']}: metrics on >= {TARGET_METRICS_RATIO} of the "
+                       f"throughput with them off | {ratio:.3f} | "
+                       f"{yes_no(ratio >= TARGET_METRICS_RATIO)} |")
+        if args["batch"] in callgrind:
+            ir_ratio = callgrind[args["batch"]]["metrics_ratio"]
+            targets.append(f"| batch {args['batch']}: metrics on >= {TARGET_METRICS_RATIO} as "
+                           f"instructions per item (off / on) | {ir_ratio:.3f} | "
+                           f"{yes_no(ir_ratio >= TARGET_METRICS_RATIO)} |")
+    lines = [
+        "",
+        "## Metrics on against off (`bench/metrics_overhead_bench.cc`)",
+        "",
+        "Four in-memory partitions into a `CountingSink` on one worker, through `inlet::Run`",
+        "with `collect_metrics` (every `NextBatch` timed into a histogram, the worker handing",
+        "its counters over every 100 ms to an `on_metrics` that keeps a copy, as",
+        "`RunMain --metrics-address` does, ten times as often as its default) and without.",
+        "The two runs alternate within each iteration and swap order between iterations;",
+        "the spread is the standard deviation of on / off over the repetitions: a gap",
+        "smaller than it is noise, which the instruction counts do not have.",
+        "Instructions per item are callgrind's (`bench/callgrind_per_item.py`, mode",
+        "`inlet-metrics`, handing over every second as `RunMain` does: callgrind slows the",
+        "clock that times the handovers about 50-fold), counted as in the section below.",
+        "",
+        "| batch | off (items/s) | on (items/s) | on / off | spread | off Ir/item | on Ir/item | "
+        "off / on (Ir) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for args, run in runs:
+        row = callgrind.get(args["batch"])
+        ir = (f"{row['inlet']['ir_per_item']:.2f} | {row['inlet-metrics']['ir_per_item']:.2f} | "
+              f"{row['metrics_ratio']:.3f}") if row else "n/a | n/a | n/a"
+        lines.append(f"| {args['batch']} | {rate(run['items_per_second_off'])} | "
+                     f"{rate(run['items_per_second_on'])} | {run['on_over_off']:.3f} | "
+                     f"{spread[args['batch']]:.3f} | {ir} |")
+    return targets, lines
+
+
 def callgrind_section(path):
     """The target row and the section of bench/callgrind_per_item.py's JSON."""
     if not path:
@@ -437,6 +496,7 @@ def main():
     delivery_targets, delivery_lines = delivery_section(options.delivery_results)
     sources_targets, sources_lines = idle_sources_section(medians, options.bytewax_idle_results)
     callgrind_targets, callgrind_lines = callgrind_section(options.callgrind_results)
+    metrics_targets, metrics_lines = metrics_section(medians, stddevs, options.callgrind_results)
 
     version, build_type = compiler(options.build_dir)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -479,7 +539,7 @@ def main():
                      f"< {TARGET_RESUME_SECONDS:g} s | {took * 1e3:.1f} ms | "
                      f"{yes_no(took < TARGET_RESUME_SECONDS)} |")
     lines += subject_targets
-    lines += delivery_targets + sources_targets + callgrind_targets
+    lines += delivery_targets + sources_targets + callgrind_targets + metrics_targets
     lines += [
         "",
         "## Runtime overhead (`bench/runtime_overhead_bench.cc`)",
@@ -547,7 +607,7 @@ def main():
         lines.append(f"| {partitions:,} | {median_ms:.3f} | {mean_ms:.3f} | "
                      f"{median_ms * 1e3 / partitions:.1f} |")
     lines += subject_lines
-    lines += delivery_lines + sources_lines + callgrind_lines
+    lines += delivery_lines + sources_lines + callgrind_lines + metrics_lines
     if options.bytewax_results:
         lines += bytewax_section(options.bytewax_results)
     if options.template_results:

@@ -46,7 +46,8 @@ echo "bench: delivery_latency.py" >&2
 .venv/bin/python bench/delivery_latency.py --binary build/release/examples/inlet-tcp-lines \
   --out "$results/delivery.json" >/dev/null
 
-# Instructions per item, counted by callgrind: deterministic under load.
+# Instructions per item, counted by callgrind: deterministic under load. inlet::Run with and
+# without metrics (the metrics figure beside metrics_overhead_bench) and the plain loop.
 echo "bench: callgrind_per_item.py" >&2
 .venv/bin/python bench/callgrind_per_item.py --binary build/release/bench/runtime_overhead_driver \
   --out "$results/callgrind.json" >/dev/null

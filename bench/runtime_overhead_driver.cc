@@ -7,11 +7,16 @@
 //   runtime_overhead_driver --mode=inlet --batch=64 --items=4194304
 //
 // Flags (all required but --partitions and --workers):
-//   --mode=inlet|plain   through inlet::Run (default RunOptions) or the plain loop
+//   --mode=inlet|inlet-metrics|plain  through inlet::Run (default RunOptions),
+//                        inlet::Run collecting metrics (`collect_metrics`, an
+//                        `on_metrics` that keeps a copy, as RunMain's
+//                        --metrics-address does) or the plain loop
 //   --batch=B            items per NextBatch, >= 1
 //   --items=N            items in all, a positive multiple of --partitions
 //   --partitions=P       in-memory partitions (default 4, as the benchmark)
 //   --workers=W          worker threads (default 1)
+//   --metrics-interval-ms=M  with inlet-metrics, `metrics_interval` (default
+//                        1000, RunMain's)
 // Prints the items read on stdout. Exit status: 0 when every item arrived
 // exactly once, 1 when the run failed or lost items, 2 for a bad command line.
 
@@ -19,12 +24,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "inlet/counting_sink.h"
+#include "inlet/metrics.h"
 #include "inlet/run.h"
 #include "inlet/run_options.h"
 #include "memory_input.h"
@@ -33,11 +41,12 @@
 namespace {
 
 int Usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "runtime_overhead_driver: %s\n"
-               "usage: runtime_overhead_driver --mode=inlet|plain --batch=B --items=N "
-               "[--partitions=P] [--workers=W]\n",
-               problem.c_str());
+  std::fprintf(
+      stderr,
+      "runtime_overhead_driver: %s\n"
+      "usage: runtime_overhead_driver --mode=inlet|inlet-metrics|plain --batch=B --items=N "
+      "[--partitions=P] [--workers=W] [--metrics-interval-ms=M]\n",
+      problem.c_str());
   return 2;
 }
 
@@ -60,6 +69,7 @@ int main(int argc, char** argv) {
   int64_t items = 0;
   int64_t partitions = 4;
   int64_t workers = 1;
+  int64_t metrics_interval_ms = 1000;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     const size_t equals = arg.find('=');
@@ -68,8 +78,8 @@ int main(int argc, char** argv) {
         equals == std::string_view::npos ? std::string_view() : arg.substr(equals + 1);
     int64_t* number = nullptr;
     if (name == "--mode") {
-      if (value != "inlet" && value != "plain") {
-        return Usage("--mode=" + std::string(value) + ": expected inlet or plain");
+      if (value != "inlet" && value != "inlet-metrics" && value != "plain") {
+        return Usage("--mode=" + std::string(value) + ": expected inlet, inlet-metrics or plain");
       }
       mode = value;
       continue;
@@ -78,6 +88,7 @@ int main(int argc, char** argv) {
     if (name == "--items") number = &items;
     if (name == "--partitions") number = &partitions;
     if (name == "--workers") number = &workers;
+    if (name == "--metrics-interval-ms") number = &metrics_interval_ms;
     if (number == nullptr) return Usage("unknown argument \"" + std::string(arg) + "\"");
     if (!ParsePositive(value, *number)) {
       return Usage(std::string(name) + "=" + std::string(value) +
@@ -95,9 +106,19 @@ int main(int argc, char** argv) {
   inlet_bench::MemoryInput input(static_cast<int>(partitions), items / partitions, batch);
   inlet::CountingSink<int64_t> sink;
   absl::Status status;
-  if (mode == "inlet") {
+  std::mutex mu;
+  inlet::RunMetrics latest;
+  if (mode != "plain") {
     inlet::RunOptions options;
     options.workers = static_cast<int>(workers);
+    if (mode == "inlet-metrics") {
+      options.collect_metrics = true;
+      options.metrics_interval = absl::Milliseconds(metrics_interval_ms);
+      options.on_metrics = [&](const inlet::RunMetrics& taken) {
+        std::lock_guard<std::mutex> lock(mu);
+        latest = taken;
+      };
+    }
     absl::StatusOr<inlet::RunReport> report = inlet::Run(input, sink, options);
     status = report.status();
   } else {

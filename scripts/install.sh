@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 debian_packages=(
   build-essential cmake ninja-build pkg-config git ccache debootstrap
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libsqlite3-dev libbenchmark-dev libsimdjson-dev
+  libsqlite3-dev libbenchmark-dev libsimdjson-dev libcpp-httplib-dev prometheus
   python3-venv python3-dev valgrind
   clang-14 libclang-rt-14-dev clang-tidy
   librdkafka-dev kcat

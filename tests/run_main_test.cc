@@ -173,7 +173,7 @@ TEST(RunMainTest, BadCommandLinesPrintOneLineNamingTheFlagTheValueAndWhatIsAllow
       {{"--no-such-flag", "x"},
        "unknown flag \"--no-such-flag\"; the flags are --workers, --epoch-interval, "
        "--flush-interval, --slow-poll-threshold, --output, --recovery-db, --recovery-epochs-kept, "
-       "--progress, --max-open-partitions, --relist-interval, "
+       "--progress, --max-open-partitions, --relist-interval, --metrics-address, "
        "--follow, --split-bytes and --help"},
       {{"--workers=abc", "x"},
        "--workers=\"abc\" is not allowed: expected an integer from 1 to 4096"},
@@ -202,7 +202,7 @@ TEST(RunMainTest, BadCommandLinesPrintOneLineNamingTheFlagTheValueAndWhatIsAllow
       {{"--flagfile=/dev/null", "x"},
        "unknown flag \"--flagfile\"; the flags are --workers, --epoch-interval, "
        "--flush-interval, --slow-poll-threshold, --output, --recovery-db, --recovery-epochs-kept, "
-       "--progress, --max-open-partitions, --relist-interval, "
+       "--progress, --max-open-partitions, --relist-interval, --metrics-address, "
        "--follow, --split-bytes and --help"},
   };
   for (const auto& [args, message] : cases) {
@@ -227,7 +227,7 @@ TEST(RunMainTest, HelpListsEveryFlagAsTypedAndExitsZero) {
   for (const char* flag :
        {"--workers=N", "--epoch-interval=DURATION", "--slow-poll-threshold=DURATION",
         "--output=PATH", "--recovery-db=PATH", "--recovery-epochs-kept=N", "--progress=MODE",
-        "--help", "--follow", "--flush-interval=DURATION"}) {
+        "--help", "--follow", "--flush-interval=DURATION", "--metrics-address=HOST:PORT"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
   EXPECT_THAT(help, HasSubstr("an integer from 1 to 4096. Default: 1."));

@@ -39,6 +39,12 @@ absl::Status RunOptions::Validate() const {
     return invalid("progress_interval", "be positive, got ",
                    absl::FormatDuration(progress_interval));
   }
+  if (metrics_interval <= absl::ZeroDuration()) {
+    return invalid("metrics_interval", "be positive, got ", absl::FormatDuration(metrics_interval));
+  }
+  if (on_metrics && !collect_metrics) {
+    return invalid("on_metrics", "be empty unless RunOptions.collect_metrics is true");
+  }
   return absl::OkStatus();
 }
 

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,7 @@
 #include "absl/time/time.h"
 #include "inlet/internal/erased_input.h"
 #include "inlet/internal/guarded_call.h"
+#include "inlet/metrics.h"
 #include "inlet/run_options.h"
 #include "open_partition_limit.h"
 #include "partition_assignment.h"
@@ -80,6 +82,10 @@ struct alignas(64) Slot {
   bool warned_slow = false;
   int64_t items = 0;
   int64_t batches = 0;
+  // Kept only when the run collects metrics.
+  DurationHistogram next_batch_duration = {};
+  absl::Time last_item = absl::InfinitePast();
+  std::optional<Backlog> backlog = std::nullopt;
   // Taken when the partition ended; committed at the next epoch close,
   // after which the partition learns it (`Committed`) and is closed.
   std::optional<nlohmann::json> final_state = std::nullopt;
@@ -93,6 +99,32 @@ absl::StatusOr<std::optional<nlohmann::json>> SnapshotOf(Slot& slot) {
 
 absl::StatusOr<std::optional<absl::Time>> NextAwakeOf(Slot& slot) {
   return GuardedCall(slot.place, "NextAwake", [&] { return slot.source->NextAwake(); });
+}
+
+absl::StatusOr<std::optional<Backlog>> BacklogOf(Slot& slot) {
+  return GuardedCall(slot.place, "EstimateBacklog", [&] { return slot.source->EstimateBacklog(); });
+}
+
+PartitionMetrics MetricsOf(const Slot& slot, int worker) {
+  return PartitionMetrics{.partition = slot.name,
+                          .worker = worker,
+                          .items = slot.items,
+                          .batches = slot.batches,
+                          .next_batch_duration = slot.next_batch_duration,
+                          .last_item = slot.last_item,
+                          .backlog = slot.backlog,
+                          .ended = slot.ended};
+}
+
+// The recovery store's files on disk: the database and its write-ahead log.
+int64_t StoreBytes(const std::filesystem::path& db) {
+  int64_t bytes = 0;
+  for (const std::filesystem::path& file : {db, std::filesystem::path(db.string() + "-wal")}) {
+    std::error_code error;
+    const std::uintmax_t size = std::filesystem::file_size(file, error);
+    if (!error) bytes += static_cast<int64_t>(size);
+  }
+  return bytes;
 }
 
 absl::Status CloseOf(Slot& slot) {
@@ -117,6 +149,12 @@ struct alignas(64) WorkerCounters {
   std::atomic<bool> found{false};
 };
 
+// A worker's metrics as it last handed them over; read by the coordinator.
+struct alignas(64) HandedMetrics {
+  std::mutex mu;
+  std::vector<PartitionMetrics> partitions;  // Guarded by `mu`.
+};
+
 // What one worker owns besides its slots; touched only by it, except the
 // signal.
 struct Worker {
@@ -132,6 +170,9 @@ struct Worker {
   // Items and batches of the partitions closed and dropped from its slots.
   std::vector<std::pair<std::string, int64_t>> closed_items;
   int64_t closed_batches = 0;
+  // With metrics on, the last metrics of those partitions.
+  std::vector<PartitionMetrics> closed_metrics;
+  int64_t metrics_handed = 0;  // The last metrics request it answered.
 };
 
 // A reading of the clock, as a time for due times and in nanoseconds for
@@ -156,6 +197,7 @@ class Runtime final : public WarningReceiver {
   Runtime(ErasedSink& sink, const RunOptions& options)
       : sink_(sink),
         options_(options),
+        collect_metrics_(options.collect_metrics),
         step_(Place::Step(options.step_id)),
         slow_poll_threshold_nanos_(absl::ToInt64Nanoseconds(options.slow_poll_threshold)) {}
   // Sources are destroyed first: a subject's thread may still warn.
@@ -188,6 +230,9 @@ class Runtime final : public WarningReceiver {
   // `epoch`, then tells the sources what became durable and closes the
   // partitions that ended. Returns false when the run failed meanwhile.
   bool CloseEpochOnWorker(int worker, int64_t epoch);
+  // Takes `worker`'s metrics (asking live sources for their backlog) and
+  // hands them to the coordinator; false after an error.
+  bool HandOverMetrics(int worker);
   // Flushes the sink for what `worker` wrote; false after an error.
   bool FlushFor(Worker& worker, absl::Time now);
   void CloseAll(int worker);
@@ -204,9 +249,15 @@ class Runtime final : public WarningReceiver {
   // Coordinator side. Called with `mu_` held.
   void CloseEpoch(std::unique_lock<std::mutex>& lock);
   RunProgress Progress(absl::Time now);
+  // The metrics as workers last handed them over, with the coordinator's.
+  RunMetrics GatherMetrics();
+  // Asks every worker to hand its metrics over.
+  void RequestMetrics();
 
   ErasedSink& sink_;
   const RunOptions& options_;
+  // `options_.collect_metrics`, read on every poll without an indirection.
+  const bool collect_metrics_;
   const Place step_;
   // `options_.slow_poll_threshold`, truncated to whole nanoseconds (an
   // infinite one saturates).
@@ -223,6 +274,9 @@ class Runtime final : public WarningReceiver {
   std::atomic<bool> failed_{false};
   // The epoch the coordinator asks workers to close; 0 when none is asked.
   std::atomic<int64_t> closing_epoch_{0};
+  // With `collect_metrics`: raised to ask workers to hand metrics over.
+  std::atomic<int64_t> metrics_requested_{0};
+  std::unique_ptr<HandedMetrics[]> handed_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -235,6 +289,8 @@ class Runtime final : public WarningReceiver {
   int arrived_ = 0;        // Workers waiting at the current epoch barrier.
   int64_t epoch_ = 1;      // The epoch in progress.
   int64_t committed_epoch_ = 0;
+  DurationHistogram commit_duration_;
+  std::optional<int64_t> store_bytes_;
   std::map<std::string, nlohmann::json> pending_states_;
   bool early_epoch_ = false;  // A worker waits for room (see `Worker::asked_epoch`).
   std::vector<std::vector<PlannedPart>> found_;  // Per worker, from relisting.
@@ -453,6 +509,10 @@ bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, Clo
     return false;
   }
   const size_t count = slot.source->buffered();
+  if (collect_metrics_) {
+    slot.next_batch_duration.RecordNanos(now.nanos - started.nanos);
+    if (count > 0) slot.last_item = finished;
+  }
   if (count > 0) {
     absl::Status written =
         GuardedCall(slot.place, "sink Write", [&] { return sink_.Write(*slot.source); });
@@ -474,6 +534,7 @@ bool Runtime::PollOnce(Slot& slot, Worker& worker, WorkerCounters& counters, Clo
     // Closed once its final state is committed (`CloseEpochOnWorker`).
     slot.final_state = *std::move(state);
     slot.ended = true;
+    if (slot.backlog.has_value()) slot.backlog->amount = 0;
     counters.live.fetch_sub(1, std::memory_order_relaxed);
     return true;
   }
@@ -496,8 +557,30 @@ void Runtime::DropClosed(int index) {
     if (!slot.closed) return false;
     worker.closed_items.emplace_back(slot.name, slot.items);
     worker.closed_batches += slot.batches;
+    if (collect_metrics_) worker.closed_metrics.push_back(MetricsOf(slot, index));
     return true;
   });
+}
+
+bool Runtime::HandOverMetrics(int worker) {
+  std::vector<PartitionMetrics> partitions;
+  partitions.reserve(slots_[worker].size());
+  for (Slot& slot : slots_[worker]) {
+    if (!slot.ended && !slot.closed) {
+      absl::StatusOr<std::optional<Backlog>> backlog = BacklogOf(slot);
+      if (!backlog.ok()) {
+        Fail(backlog.status());
+        return false;
+      }
+      slot.backlog = *backlog;
+    }
+    partitions.push_back(MetricsOf(slot, worker));
+  }
+  const std::vector<PartitionMetrics>& closed = workers_[worker].closed_metrics;
+  partitions.insert(partitions.end(), closed.begin(), closed.end());
+  std::lock_guard<std::mutex> lock(handed_[worker].mu);
+  handed_[worker].partitions.swap(partitions);
+  return true;
 }
 
 void Runtime::CloseAll(int worker) {
@@ -568,6 +651,13 @@ void Runtime::Work(int index) {
   // a row: reading it is a measurable part of a small batch's cost.
   Clock now = ReadClock();
   while (!failed()) {
+    if (collect_metrics_) {
+      const int64_t requested = metrics_requested_.load(std::memory_order_relaxed);
+      if (requested != worker.metrics_handed) {
+        if (!HandOverMetrics(index)) break;
+        worker.metrics_handed = requested;
+      }
+    }
     const int64_t closing = closing_epoch_.load(std::memory_order_acquire);
     if (closing > closed_epoch) {
       if (!CloseEpochOnWorker(index, closing)) break;
@@ -647,6 +737,7 @@ void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
   cv_.wait(lock, [&] { return arrived_ >= running_ || !error_.ok(); });
   if (!error_.ok()) return;
   // Workers are parked at the barrier (or gone): the sink is quiescent.
+  const absl::Time commit_started = absl::Now();
   absl::StatusOr<nlohmann::json> marker =
       GuardedCall(step_, "sink Commit", [&] { return sink_.Commit(); });
   StoredEpoch committed{
@@ -668,6 +759,10 @@ void Runtime::CloseEpoch(std::unique_lock<std::mutex>& lock) {
     cv_.notify_all();
     return;
   }
+  if (collect_metrics_) {
+    commit_duration_.Record(absl::Now() - commit_started);
+    if (store_ != nullptr) store_bytes_ = StoreBytes(options_.recovery_db);
+  }
   report_.snapshots = std::move(committed.states);
   ++report_.epochs;
   report_.last_epoch = epoch;
@@ -683,6 +778,24 @@ RunProgress Runtime::Progress(absl::Time now) {
     progress.live_partitions += counters_[w].live.load(std::memory_order_relaxed);
   }
   return progress;
+}
+
+RunMetrics Runtime::GatherMetrics() {
+  RunMetrics metrics{.step = options_.step_id,
+                     .epoch_commit_duration = commit_duration_,
+                     .recovery_store_bytes = store_bytes_,
+                     .taken = absl::Now()};
+  for (int w = 0; w < options_.workers; ++w) {
+    std::lock_guard<std::mutex> lock(handed_[w].mu);
+    metrics.partitions.insert(metrics.partitions.end(), handed_[w].partitions.begin(),
+                              handed_[w].partitions.end());
+  }
+  return metrics;
+}
+
+void Runtime::RequestMetrics() {
+  metrics_requested_.fetch_add(1, std::memory_order_relaxed);
+  NotifyWorkers();
 }
 
 absl::Status Runtime::StartWorkers(std::vector<std::thread>& threads) {
@@ -704,12 +817,19 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   start_ = absl::Now();
   WarningRoute warnings(this);
   counters_ = std::make_unique<WorkerCounters[]>(options_.workers);
+  handed_ = std::make_unique<HandedMetrics[]>(options_.workers);
+  // Workers hand their first metrics over as they start.
+  if (options_.collect_metrics) metrics_requested_.store(1, std::memory_order_relaxed);
   slots_.resize(options_.workers);
   workers_.resize(options_.workers);
   found_.resize(options_.workers);
   input_ = &input;
   open_limit_ = OpenPartitionsPerWorker(options_.max_open_partitions, options_.workers);
   absl::Status built = Recover();
+  // The store's size before this run commits anything.
+  if (built.ok() && collect_metrics_ && store_ != nullptr) {
+    store_bytes_ = StoreBytes(options_.recovery_db);
+  }
   if (built.ok()) built = Build();
   for (int w = 0; w < options_.workers && built.ok(); ++w) {
     for (Slot& slot : slots_[w]) {
@@ -729,6 +849,13 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
     return built;
   }
 
+  if (options_.collect_metrics) {
+    // Every partition is in the metrics from the first call on, before its
+    // worker hands anything over (no thread runs yet).
+    for (int w = 0; w < options_.workers; ++w) {
+      for (const Slot& slot : slots_[w]) handed_[w].partitions.push_back(MetricsOf(slot, w));
+    }
+  }
   std::stop_callback on_stop(options_.stop, [this] {
     std::lock_guard<std::mutex> lock(mu_);
     stop_requested_ = true;
@@ -757,9 +884,12 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
     // With relisting, partitions may still come: only a stop ends the run.
     const bool relisting = discovery_ != nullptr;
     absl::Time next_relist = relisting ? start_ + options_.relist_interval : absl::InfiniteFuture();
+    absl::Time next_metrics = start_ + options_.metrics_interval;
+    const bool report_metrics = options_.collect_metrics && options_.on_metrics != nullptr;
     while (true) {
       absl::Time wake = std::min(next_epoch, next_relist);
       if (options_.on_progress) wake = std::min(wake, next_progress);
+      if (report_metrics) wake = std::min(wake, next_metrics);
       cv_.wait_until(lock, ToChrono(wake), [&] {
         return (active_ == 0 && !relisting) || !error_.ok() || stop_requested_ || early_epoch_;
       });
@@ -793,6 +923,14 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
         lock.lock();
         next_progress = now + options_.progress_interval;
       }
+      if (report_metrics && now >= next_metrics) {
+        RunMetrics metrics = GatherMetrics();
+        RequestMetrics();
+        lock.unlock();
+        options_.on_metrics(metrics);
+        lock.lock();
+        next_metrics = now + options_.metrics_interval;
+      }
     }
   }
   for (std::thread& thread : threads) thread.join();
@@ -802,18 +940,31 @@ absl::StatusOr<RunReport> Runtime::Run(ErasedInput& input) {
   if (!error_.ok()) return error_;
   if (!closed.ok()) return closed;
   if (options_.on_progress) options_.on_progress(Progress(absl::Now()));
+  if (options_.collect_metrics) {
+    report_.metrics = RunMetrics{.step = options_.step_id,
+                                 .epoch_commit_duration = commit_duration_,
+                                 .recovery_store_bytes = store_bytes_,
+                                 .taken = absl::Now()};
+  }
   for (int w = 0; w < options_.workers; ++w) {
     for (const Slot& slot : slots_[w]) {
       report_.partition_items[slot.name] = slot.items;
       report_.items += slot.items;
       report_.batches += slot.batches;
+      if (options_.collect_metrics) report_.metrics.partitions.push_back(MetricsOf(slot, w));
     }
     for (const auto& [name, items] : workers_[w].closed_items) {
       report_.partition_items[name] = items;
       report_.items += items;
     }
     report_.batches += workers_[w].closed_batches;
+    if (options_.collect_metrics) {
+      const std::vector<PartitionMetrics>& ended = workers_[w].closed_metrics;
+      report_.metrics.partitions.insert(report_.metrics.partitions.end(), ended.begin(),
+                                        ended.end());
+    }
   }
+  if (options_.on_metrics) options_.on_metrics(report_.metrics);
   report_.wall_time = absl::Now() - start_;
   {
     std::lock_guard<std::mutex> warnings_lock(warnings_mu_);

@@ -191,6 +191,11 @@ absl::Time SubjectChannel::NextAwakeLocked() const {
   return absl::InfiniteFuture();
 }
 
+int64_t SubjectChannel::queued() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int64_t>(pending_.size() + committed_.size());
+}
+
 void SubjectChannel::SetWaker(Waker waker) {
   std::lock_guard<std::mutex> lock(mutex_);
   waker_ = std::move(waker);

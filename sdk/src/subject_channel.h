@@ -96,6 +96,9 @@ class SubjectChannel {
   // committed or the stream ended or failed, at the autocommit deadline when
   // messages are pending, otherwise not until `waker` is woken.
   absl::Time NextAwake();
+  // Messages the subject pushed that `Take` has not handed out yet, committed
+  // or not: the subject's backlog. Takes the channel's lock briefly.
+  int64_t queued();
   // The consumer's waker, woken whenever `NextAwake` would move earlier.
   void SetWaker(Waker waker);
   // Blocks until `NextAwake` is due or `deadline` passes.

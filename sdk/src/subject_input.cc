@@ -58,6 +58,10 @@ class SubjectPartition final : public SubjectSource<T> {
     acknowledged_ = offset;
     subject_->OnCommitted(offset);
   }
+  // The messages pushed and not yet handed out, committed or not.
+  std::optional<Backlog> EstimateBacklog() override {
+    return Backlog{.amount = channel_.queued(), .unit = Backlog::Unit::kItems};
+  }
   void Close() override { Stop(); }
 
  private:

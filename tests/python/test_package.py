@@ -172,6 +172,35 @@ def test_find_package_components_main_and_testing(prefix: pathlib.Path, tmp_path
     assert ran.stdout.split() == ["1", "2", "3"]
 
 
+def test_pkg_config_inlet_main_links_run_main_and_its_metrics_endpoint(prefix: pathlib.Path,
+                                                                      tmp_path: pathlib.Path):
+    """inlet-main.pc brings cpp-httplib (RunMain's --metrics-address) along."""
+    (tmp_path / "main.cc").write_text(textwrap.dedent("""\
+        #include "inlet/run_main.h"
+        #include "inlet/testing/testing.h"
+
+        int main(int argc, char** argv) {
+          auto input = inlet::TestingSource<int>::FromItems({1, 2, 3});
+          return inlet::RunMain(argc, argv, input);
+        }
+        """))
+    env = dict(os.environ, PKG_CONFIG_PATH=":".join(
+        str(p.parent) for p in prefix.glob("lib*/pkgconfig/inlet.pc")))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "inlet-main"], env=env,
+                           check=True, capture_output=True, text=True).stdout.split()
+    assert "-lcpp-httplib" in flags, flags
+    testing = [str(next(prefix.glob("lib*/libinlet_testing.a"))), "-lgtest"]
+    compiled = subprocess.run(
+        ["c++", str(tmp_path / "main.cc"), "-o", str(tmp_path / "consumer"), *testing, *flags],
+        capture_output=True, text=True)
+    assert compiled.returncode == 0, compiled.stderr
+    ran = subprocess.run([str(tmp_path / "consumer"), "--progress=never",
+                          "--metrics-address=127.0.0.1:0"], capture_output=True, text=True,
+                         check=True)
+    assert ran.stdout.split() == ["1", "2", "3"]
+    assert "metrics at http://127.0.0.1:" in ran.stderr, ran.stderr
+
+
 def test_find_package_rejects_an_unknown_component(prefix: pathlib.Path, tmp_path: pathlib.Path):
     (tmp_path / "CMakeLists.txt").write_text(textwrap.dedent("""\
         cmake_minimum_required(VERSION 3.25)
@@ -212,3 +241,4 @@ def test_cpack_packages_hold_the_install_tree(dev_build: pathlib.Path, tmp_path:
                             check=True, capture_output=True, text=True).stdout
     assert "Package: inlet-sdk" in fields and "Version: 0.1.0" in fields, fields
     assert "libabsl-dev" in fields and "libsqlite3-dev" in fields, fields
+    assert "libcpp-httplib-dev" in fields, fields

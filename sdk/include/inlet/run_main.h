@@ -21,6 +21,12 @@
 //                              (default 3)
 //   --progress=auto|always|never  live progress line on stderr; "auto" shows
 //                              it when stderr is a terminal (default auto)
+//   --metrics-address=HOST:PORT  serve the run's per-partition metrics
+//                              (inlet/metrics.h) at http://HOST:PORT/metrics in
+//                              the Prometheus text format; port 0 picks a free
+//                              port, and the URL is printed on stderr. A bad
+//                              address or a busy port is a command-line error
+//                              (default empty: none)
 //   --help                     the flags (inlet's, then the program's own)
 //                              on stdout, then exit with status 0
 // Positional arguments go to the input factory, when one is given; after

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "inlet/metrics.h"
 #include "nlohmann/json.hpp"
 
 namespace inlet {
@@ -106,6 +107,25 @@ struct RunOptions {
   // Positive. Default: 250 ms.
   absl::Duration progress_interval = absl::Milliseconds(250);
 
+  // Collects per-partition metrics (metrics.h): every `NextBatch` is timed
+  // into a histogram, and each worker hands a copy of its partitions'
+  // counters over every `metrics_interval`, asking each live source's
+  // `EstimateBacklog`. They arrive through `on_metrics` and in
+  // `RunReport::metrics`. Off, the runtime counts only items and batches.
+  // Default: false.
+  bool collect_metrics = false;
+
+  // How often workers hand their metrics over and `on_metrics` is called;
+  // positive. Default: 1 second.
+  absl::Duration metrics_interval = absl::Seconds(1);
+
+  // Called from the coordinating thread (the caller of `Run`) every
+  // `metrics_interval` while the run lasts, and once more after it ends
+  // with the values of `RunReport::metrics`; never two calls at once. Each
+  // worker's part is at most one `metrics_interval` old. Must return
+  // quickly: epochs wait for it. Requires `collect_metrics`. Default: none.
+  std::function<void(const RunMetrics&)> on_metrics = nullptr;
+
   // Receives each warning of the run as it is raised (a slow `NextBatch`, a
   // stored partition no longer listed, a connector's `inlet::Warn`), one
   // line naming its place, e.g. `step "s" partition "p": NextBatch: ...`.
@@ -145,6 +165,9 @@ struct RunReport {
   std::vector<std::string> warnings;
   // True when the run ended because `RunOptions::stop` was requested.
   bool stopped = false;
+  // The run's metrics at its end, when `RunOptions::collect_metrics` is set
+  // (every partition's final counts); otherwise empty.
+  RunMetrics metrics;
 };
 
 }  // namespace inlet

@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "inlet/backlog.h"
 #include "inlet/waker.h"
 
 namespace inlet {
@@ -85,6 +86,17 @@ class StatefulSource : public internal::WakeableSource {
   // exception or a long call is reported like one from `NextBatch`.
   virtual void Committed(const State& state) { static_cast<void>(state); }
 
+  // How much this partition has yet to hand out (bytes left in a file,
+  // messages behind the current offset), for the run's metrics; `nullopt`
+  // when the source cannot tell (the default). Called on the partition's
+  // worker thread, between `NextBatch` calls, only when the run collects
+  // metrics (`RunOptions::collect_metrics`), at most once per
+  // `RunOptions::metrics_interval`; never after `Close`. Must not block:
+  // answer from what the source already knows or from a cheap local call
+  // (`fstat`), never from a round trip to a remote system. An exception
+  // stops the run like one from `NextBatch`.
+  virtual std::optional<Backlog> EstimateBacklog() { return std::nullopt; }
+
   // Releases resources. Called exactly once, at the end of the partition
   // (after its final state is committed) or when the run stops (orderly or
   // after an error); no other method is called afterwards.
@@ -117,6 +129,9 @@ class StatelessSource : public internal::WakeableSource {
   // `Close`. A source that ends stays open until the next epoch close so its
   // last items are acknowledged before `Close`. Must not block.
   virtual void Committed() {}
+
+  // Same contract as `StatefulSource::EstimateBacklog`.
+  virtual std::optional<Backlog> EstimateBacklog() { return std::nullopt; }
 
   // Same contract as `StatefulSource::Close`.
   virtual void Close() {}

@@ -76,6 +76,10 @@ struct SubjectOptions {
 // it (`dynamic_cast` the source it returns), for adapters that hand the
 // subject's commits to an engine with transactions of its own, such as
 // Pathway's (inlet.pathway).
+//
+// Its `EstimateBacklog` is the subject backlog: the messages the subject
+// pushed that `NextBatch` has not handed out yet, committed or not, in
+// `Backlog::Unit::kItems`.
 template <class T>
 class SubjectSource : public StatefulSource<T, nlohmann::json> {
  public:

@@ -168,6 +168,15 @@ class FileSource final : public StatefulSource<std::string, int64_t> {
   // started yet.
   int64_t Snapshot() override { return seek_line_ ? range_start_ : offset_; }
 
+  // Bytes of the file after the last line handed out; an fstat, so it sees
+  // what a followed file grew by.
+  std::optional<Backlog> EstimateBacklog() override {
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return std::nullopt;
+    return Backlog{.amount = std::max<int64_t>(st.st_size - offset_, 0),
+                   .unit = Backlog::Unit::kBytes};
+  }
+
   void Close() override {
     watch_.reset();  // Before its descriptor is closed.
     if (fd_ >= 0) {

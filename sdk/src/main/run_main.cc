@@ -33,6 +33,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "metrics_server.h"
 
 ABSL_FLAG(int, workers, 1, "Worker threads");
 ABSL_FLAG(absl::Duration, epoch_interval, absl::Seconds(10),
@@ -55,6 +56,8 @@ ABSL_FLAG(int, max_open_partitions, 0,
 ABSL_FLAG(absl::Duration, relist_interval, absl::ZeroDuration(),
           "List the partitions again this often and read new ones (0: only at the start); the "
           "run then ends only when stopped");
+ABSL_FLAG(std::string, metrics_address, "",
+          "Serve per-partition metrics at http://HOST:PORT/metrics in the Prometheus text format");
 
 namespace inlet::internal {
 namespace {
@@ -86,6 +89,9 @@ const std::vector<StandardFlag>& StandardFlags() {
       {"max_open_partitions", "N",
        absl::StrCat("an integer from 0 to ", std::numeric_limits<int>::max())},
       {"relist_interval", "DURATION", "a duration of zero or more, e.g. 30s"},
+      {"metrics_address", "HOST:PORT",
+       "a local host and a port from 0 (any free one) to 65535, e.g. 127.0.0.1:9100, or empty for "
+       "none"},
   };
   return *flags;
 }
@@ -336,6 +342,12 @@ absl::StatusOr<MainConfig> ParseMainFlags(int argc, char** argv) {
   if (config.output.empty()) {
     return absl::InvalidArgumentError("--output must be a path or - for standard output");
   }
+  // Bound now, so a busy port is a command-line error before anything runs.
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_address); !address.empty()) {
+    absl::StatusOr<std::shared_ptr<MetricsServer>> server = MetricsServer::Listen(address);
+    if (!server.ok()) return server.status();
+    config.metrics_server = *std::move(server);
+  }
   return config;
 }
 
@@ -412,6 +424,15 @@ MainSession::MainSession(MainConfig config)
     impl->PrintWarning(warning);
   };
   impl_->show_progress = config_.show_progress;
+  if (config_.metrics_server != nullptr) {
+    config_.run.collect_metrics = true;
+    config_.run.on_metrics = [server = config_.metrics_server](const RunMetrics& metrics) {
+      server->Publish(metrics);
+    };
+    config_.metrics_server->Start(config_.run.step_id);
+    std::fprintf(stderr, "%s: metrics at %s\n", ProgramName().c_str(),
+                 config_.metrics_server->url().c_str());
+  }
   if (impl_->show_progress) {
     config_.run.on_progress = [impl = impl_.get()](const RunProgress& progress) {
       impl->ShowProgress(progress);
@@ -420,6 +441,7 @@ MainSession::MainSession(MainConfig config)
 }
 
 MainSession::~MainSession() {
+  config_.metrics_server.reset();
   impl_->done.store(true);
   // Ends its sigwait: SIGTERM is blocked in every thread, so it is taken by
   // that wait and stops nothing.

@@ -133,6 +133,10 @@ struct FileInputOptions {
 // - from `NextBatch` in follow mode, the file became shorter than what was
 //   already read: FAILED_PRECONDITION `<path>: file shrank to 3 bytes while
 //   being followed at offset 8`.
+//
+// Its `EstimateBacklog` is the bytes of the file after the last line handed
+// out, in `Backlog::Unit::kBytes` (one `fstat`, so a followed file's growth
+// counts).
 absl::StatusOr<std::unique_ptr<StatefulSource<std::string, int64_t>>> OpenFileSource(
     const std::filesystem::path& path, std::optional<int64_t> resume,
     const FileInputOptions& options = {});

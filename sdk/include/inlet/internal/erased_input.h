@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "inlet/backlog.h"
 #include "inlet/dynamic_input.h"
 #include "inlet/internal/guarded_call.h"
 #include "inlet/partitioned_input.h"
@@ -45,6 +46,7 @@ class ErasedSource {
   // Tells the source that its latest snapshot (for a stateless source,
   // everything it handed out) is durable.
   virtual void Committed() = 0;
+  virtual std::optional<Backlog> EstimateBacklog() = 0;
   virtual void Bind(std::shared_ptr<WakeTarget> target) = 0;
   virtual void Close() = 0;
 };
@@ -154,6 +156,7 @@ class alignas(64) TypedSource final : public BufferedSource<T> {
       source_->Committed();
     }
   }
+  std::optional<Backlog> EstimateBacklog() override { return source_->EstimateBacklog(); }
   void Bind(std::shared_ptr<WakeTarget> target) override {
     source_->BindWaker(Waker(std::move(target)));
   }

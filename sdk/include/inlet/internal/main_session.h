@@ -20,11 +20,16 @@
 
 namespace inlet::internal {
 
+class MetricsServer;  // sdk/src/main/metrics_server.h
+
 struct MainConfig {
   RunOptions run;
   std::string output;
   bool show_progress = false;
   std::vector<std::string> args;  // Positional arguments.
+  // Bound to --metrics-address; serves once the session starts. Null
+  // without the flag.
+  std::shared_ptr<MetricsServer> metrics_server;
 };
 
 // Parses the command line and validates what it sets (through
