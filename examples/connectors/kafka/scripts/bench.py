@@ -80,15 +80,16 @@ def main(build: pathlib.Path, records: int, rounds: int):
                            check=True, timeout=600)
             flow = scratch / "flow.py"
             flow.write_text(BYTEWAX_FLOW)
-            rates = {name: [] for name in ("kcat", "inlet", "inlet-recovery", "bytewax-inlet",
-                                           "bytewax-kafkasource")}
+            rates = {name: [] for name in ("kcat", "inlet", "inlet-1", "inlet-recovery",
+                                           "bytewax-inlet", "bytewax-kafkasource")}
             for round_ in range(rounds):
                 seconds = timed(["kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning",
                                  "-e", "-q"], stdout=subprocess.DEVNULL)
                 rates["kcat"].append(records / seconds)
-                for name, extra in (("inlet", []),
-                                    ("inlet-recovery", [str(scratch / f"r{round_}.db")])):
-                    out = subprocess.run([bench, "throughput", brokers, topic, "2", *extra],
+                for name, workers, extra in (
+                        ("inlet", "2", []), ("inlet-1", "1", []),
+                        ("inlet-recovery", "2", [str(scratch / f"r{round_}.db")])):
+                    out = subprocess.run([bench, "throughput", brokers, topic, workers, *extra],
                                          check=True, capture_output=True, text=True, timeout=600).stdout.split()
                     assert int(out[0]) == records, out
                     rates[name].append(records / float(out[1]))
@@ -118,7 +119,9 @@ def main(build: pathlib.Path, records: int, rounds: int):
     print(f"| `kcat -C` to /dev/null | {median['kcat']:,.0f} | 1 | |")
     print(f"| connector, embedded runtime, 2 workers, counting sink | {median['inlet']:,.0f} | "
           f"{median['inlet'] / median['kcat']:.2f} of kcat | >= 0.8 |")
-    print(f"| same, recovery on (1 s epochs) | {median['inlet-recovery']:,.0f} | "
+    print(f"| connector, embedded runtime, 1 worker, counting sink | {median['inlet-1']:,.0f} | "
+          f"{median['inlet-1'] / median['kcat']:.2f} of kcat | >= 0.8 |")
+    print(f"| connector, 2 workers, recovery on (1 s epochs) | {median['inlet-recovery']:,.0f} | "
           f"{median['inlet-recovery'] / median['inlet']:.3f} of off | >= 0.98 |")
     print(f"| Bytewax 2 workers, `bytewax.connectors.kafka.KafkaSource` | "
           f"{median['bytewax-kafkasource']:,.0f} | 1 | |")

@@ -369,15 +369,19 @@ class PartitionSource final : public inlet::StatefulSource<Record, int64_t> {
                                                  client_->brokers(), ": ", detail));
     }
     if (message.offset < next_) return absl::OkStatus();  // Fetched twice; handed out once.
-    Record record = {
-        {"topic", place_.topic}, {"partition", place_.partition}, {"offset", message.offset}};
+    // Built in place: an initializer list would copy every field once more.
+    Record record(nlohmann::json::value_t::object);
+    auto& fields = record.get_ref<nlohmann::json::object_t&>();
+    fields.emplace("topic", place_.topic);
+    fields.emplace("partition", place_.partition);
+    fields.emplace("offset", message.offset);
     rd_kafka_timestamp_type_t type;
     const int64_t timestamp = rd_kafka_message_timestamp(&message, &type);
-    record["timestamp"] = timestamp >= 0 ? nlohmann::json(timestamp) : nlohmann::json(nullptr);
+    fields.emplace("timestamp", timestamp >= 0 ? nlohmann::json(timestamp) : nlohmann::json());
     const std::string_view key(static_cast<const char*>(message.key), message.key_len);
     const std::string_view value(static_cast<const char*>(message.payload), message.len);
-    absl::Status decoded = Decode(message.key, key, /*is_value=*/false, record["key"]);
-    if (decoded.ok()) decoded = Decode(message.payload, value, /*is_value=*/true, record["value"]);
+    absl::Status decoded = Decode(message.key, key, /*is_value=*/false, fields["key"]);
+    if (decoded.ok()) decoded = Decode(message.payload, value, /*is_value=*/true, fields["value"]);
     if (!decoded.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("partition ", place_.name, " offset ",
                                                      message.offset, ": ", decoded.message()));
