@@ -19,14 +19,18 @@ from test_template import bake
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CONNECTORS = sorted(p.parent for p in (ROOT / "examples/connectors").glob("*/.cruft.json"))
 
-# The connector's own: code, tests, its test command, its README.
-OWN = ("src/", "include/", "apps/", "python/", "examples/", "tests/", "scripts/", "README.md")
+# The connector's own: code, tests, its test command, its README, its sample
+# data and its benchmarks.
+OWN = ("src/", "include/", "apps/", "python/", "examples/", "tests/", "scripts/", "README.md",
+       "data/", "bench/", "BENCHMARKS.md")
 # Files the template owns that a connector extends with its dependencies and
 # its test services: every line the template wrote stays, in order, except
 # the lines that list packages to install.
 EXTENDED = ("CMakeLists.txt", "pyproject.toml", ".github/workflows/ci.yml",
             ".github/workflows/release.yml")
 DEPENDENCY_LINE = re.compile(r"apt-get install|brew install|dnf install|-dev\b|-devel\b")
+# The library's list of source files, which is the connector's own code.
+SOURCES_LINE = re.compile(r"^add_library\(\S+ STATIC src/")
 
 
 def _files(tree: pathlib.Path) -> set:
@@ -62,7 +66,8 @@ def _drift(connector: pathlib.Path, baked: pathlib.Path) -> list:
             if _cruft(connector / name) != _cruft(baked / name):
                 problems.append(".cruft.json: the answers differ from the re-bake's")
         elif name in EXTENDED:
-            kept = [line for line in template.splitlines() if not DEPENDENCY_LINE.search(line)]
+            kept = [line for line in template.splitlines()
+                    if not DEPENDENCY_LINE.search(line) and not SOURCES_LINE.search(line)]
             lines = iter(mine.splitlines())
             for line in kept:
                 if not any(line == candidate for candidate in lines):

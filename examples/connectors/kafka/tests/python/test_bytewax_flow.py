@@ -22,6 +22,9 @@ from bytewax.testing import TestingSink, run_main  # noqa: E402
 
 from inlet_kafka import InletKafka as Connector  # noqa: E402
 
+# Each test here needs a server the tests start, or the program built beside them.
+pytestmark = pytest.mark.server
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 

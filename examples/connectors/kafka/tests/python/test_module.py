@@ -25,6 +25,7 @@ def _drain(partition) -> list:
     raise AssertionError(f"the partition did not end; read {items!r}")
 
 
+@pytest.mark.server
 def test_every_record_of_a_partition_is_read_in_order(brokers, topic):
     tool("create-topic", brokers, topic, 2)
     tool("produce", brokers, topic, 2, 0, 10)
@@ -36,6 +37,7 @@ def test_every_record_of_a_partition_is_read_in_order(brokers, topic):
     assert records[0]["key"] == "1" and records[0]["topic"] == topic
 
 
+@pytest.mark.server
 def test_a_resume_state_continues_after_it_and_bytes_stay_bytes(brokers, topic):
     tool("create-topic", brokers, topic, 1)
     tool("produce", brokers, topic, 1, 0, 5)
@@ -46,6 +48,7 @@ def test_a_resume_state_continues_after_it_and_bytes_stay_bytes(brokers, topic):
     assert records[0]["key"] == b"3"
 
 
+@pytest.mark.server
 def test_an_unknown_topic_raises_an_error_naming_it_and_the_broker(brokers, topic):
     connector = Connector(brokers, [topic])
     with pytest.raises(inlet.ConnectorError) as raised:

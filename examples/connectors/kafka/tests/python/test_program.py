@@ -13,7 +13,12 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from conftest import Broker, built, committed_offsets, tool
+
+# Each test here needs a server the tests start, or the program built beside them.
+pytestmark = pytest.mark.server
 
 PARTITIONS = 8
 # The issue asks for 1,000,000; KAFKA_KILL_RECORDS lowers it on a slow machine.

@@ -5,7 +5,12 @@ matter, NULLs, large transactions."""
 import base64
 import time
 
+import pytest
+
 from conftest import changes, run, start, stop, wait_for_lines
+
+# Each test here needs a server the tests start, or the program built beside them.
+pytestmark = pytest.mark.server
 
 
 def test_inserts_updates_and_deletes_of_several_tables_arrive_with_their_values(db):

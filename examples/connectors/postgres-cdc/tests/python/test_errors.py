@@ -7,8 +7,13 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 from conftest import Database, program, run, start
 from pg_server import PgServer
+
+# Each test here needs a server the tests start, or the program built beside them.
+pytestmark = pytest.mark.server
 
 
 def test_the_slot_is_created_on_the_first_run_and_streams_from_then_on(server):

@@ -23,6 +23,7 @@ def _drain(partition) -> list:
     raise AssertionError(f"the partition did not end; read {items!r}")
 
 
+@pytest.mark.server
 def test_the_slot_is_the_one_partition_and_its_changes_arrive(db):
     db.sql("CREATE TABLE t (id int PRIMARY KEY, s text); INSERT INTO t VALUES (1, 'ä');")
     connector = Connector(db.conninfo, "pub", slot=db.slot, end_lsn=db.end_lsn())
@@ -39,6 +40,7 @@ def test_bad_arguments_raise_value_error_naming_them():
         Connector("", "pub", end_lsn="x")
 
 
+@pytest.mark.server
 def test_a_connection_failure_raises_connector_error(db):
     connector = Connector(db.conninfo.replace("password=secret", "password=wrong"), "pub",
                           slot=db.slot)

@@ -9,8 +9,13 @@ import sqlite3
 import subprocess
 import time
 
+import pytest
+
 from conftest import changes, run, start, wait_for_lines
 from pg_server import lsn
+
+# Each test here needs a server the tests start, or the program built beside them.
+pytestmark = pytest.mark.server
 
 
 def committed_offset(store, slot: str) -> int:
