@@ -40,10 +40,10 @@ class FileWatcher {
   // be started.
   static std::shared_ptr<FileWatcher> Shared() {
     // Never destroyed: a watch may outlive static destruction's order.
-    static std::mutex* const mutex = new std::mutex;
-    static std::weak_ptr<FileWatcher>* const current = new std::weak_ptr<FileWatcher>;
-    std::lock_guard<std::mutex> lock(*mutex);
-    std::shared_ptr<FileWatcher> watcher = current->lock();
+    static std::mutex* const kMutex = new std::mutex;
+    static std::weak_ptr<FileWatcher>* const kCurrent = new std::weak_ptr<FileWatcher>;
+    std::lock_guard<std::mutex> lock(*kMutex);
+    std::shared_ptr<FileWatcher> watcher = kCurrent->lock();
     if (watcher != nullptr) return watcher;
     try {
       watcher.reset(new FileWatcher);
@@ -57,7 +57,7 @@ class FileWatcher {
     } catch (const std::system_error&) {  // No wake fd or no thread.
       return nullptr;
     }
-    *current = watcher;
+    *kCurrent = watcher;
     return watcher;
   }
 
