@@ -21,7 +21,6 @@
 
 #if defined(__linux__)
 #include <sys/inotify.h>
-#define INLET_FILE_WATCH_INOTIFY 1
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
 #include <sys/event.h>
 #define INLET_FILE_WATCH_KQUEUE 1
@@ -29,7 +28,7 @@
 
 namespace inlet::internal {
 
-#if defined(INLET_FILE_WATCH_INOTIFY) || defined(INLET_FILE_WATCH_KQUEUE)
+#if defined(__linux__) || defined(INLET_FILE_WATCH_KQUEUE)
 
 // The process's watcher: one notification descriptor, one thread, the
 // partitions to wake. Shared by every `FileWatch`; the last one to go stops
@@ -75,7 +74,7 @@ class FileWatcher {
   uint64_t Add(int fd, Waker waker) {
     std::lock_guard<std::mutex> lock(mutex_);
     const uint64_t id = next_id_++;
-#if defined(INLET_FILE_WATCH_INOTIFY)
+#if defined(__linux__)
     // Through /proc the watch is on the open file itself, even when its
     // name was renamed or removed since it was opened.
     const std::string open_file = "/proc/self/fd/" + std::to_string(fd);
@@ -98,7 +97,7 @@ class FileWatcher {
     }
 #endif
     watches_.emplace(id, Watch{key, std::move(waker)});
-#if defined(INLET_FILE_WATCH_INOTIFY)
+#if defined(__linux__)
     by_key_.emplace(key, id);
 #endif
     return id;
@@ -111,7 +110,7 @@ class FileWatcher {
     if (it == watches_.end()) return;
     const int key = it->second.key;
     watches_.erase(it);
-#if defined(INLET_FILE_WATCH_INOTIFY)
+#if defined(__linux__)
     auto [first, last] = by_key_.equal_range(key);
     for (auto at = first; at != last; ++at) {
       if (at->second == id) {
@@ -133,7 +132,7 @@ class FileWatcher {
   };
 
   FileWatcher() {
-#if defined(INLET_FILE_WATCH_INOTIFY)
+#if defined(__linux__)
     notify_.Reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
 #else
     notify_.Reset(::kqueue());
@@ -145,7 +144,7 @@ class FileWatcher {
   // bug), the thread ends and followed partitions fall back on their safety
   // poll.
   void Loop() {
-#if defined(INLET_FILE_WATCH_INOTIFY)
+#if defined(__linux__)
     // Room for many events, each at most one inotify_event and a name.
     alignas(inotify_event) char buffer[64 * 1024];
     for (;;) {
@@ -198,7 +197,7 @@ class FileWatcher {
   std::mutex mutex_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, Watch> watches_;
-#if defined(INLET_FILE_WATCH_INOTIFY)
+#if defined(__linux__)
   // Watch descriptor to the ids of the watches on that file.
   std::multimap<int, uint64_t> by_key_;
 #endif
