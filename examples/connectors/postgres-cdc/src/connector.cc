@@ -133,18 +133,13 @@ class PostgresCdc::Connection {
     return rows;
   }
 
-  std::string Literal(std::string_view text) {
-    char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
-    if (quoted == nullptr)
-      Fail(absl::StrCat("cannot quote \"", std::string(text),
-                        "\": ", Trimmed(PQerrorMessage(conn_))));
-    std::string result(quoted);
-    PQfreemem(quoted);
-    return result;
-  }
+  std::string Literal(std::string_view text) { return Quoted(text, PQescapeLiteral); }
 
-  std::string Identifier(std::string_view text) {
-    char* quoted = PQescapeIdentifier(conn_, text.data(), text.size());
+  std::string Identifier(std::string_view text) { return Quoted(text, PQescapeIdentifier); }
+
+  // `text` quoted by `escape` (PQescapeLiteral or PQescapeIdentifier).
+  std::string Quoted(std::string_view text, char* (*escape)(PGconn*, const char*, size_t)) {
+    char* quoted = escape(conn_, text.data(), text.size());
     if (quoted == nullptr)
       Fail(absl::StrCat("cannot quote \"", std::string(text),
                         "\": ", Trimmed(PQerrorMessage(conn_))));
