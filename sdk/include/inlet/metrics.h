@@ -19,10 +19,8 @@
 #define INLET_METRICS_H_
 
 #include <array>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,18 +53,18 @@ struct DurationHistogram {
     return total;
   }
 
-  // Runs on every `NextBatch`: a table lookup by bit width and at most one
-  // comparison, whatever the duration, and no call. A negative duration (the
-  // wall clock stepped back) counts as zero.
+  // Runs on every `NextBatch`: one comparison per bound the duration
+  // exceeds, and no call or table load. Most polls take under a
+  // microsecond, so one predicted comparison decides. A negative duration
+  // (the wall clock stepped back) counts as zero.
   void Record(absl::Duration duration) { RecordNanos(NonNegativeNanos(duration)); }
 
   // `Record` for a duration already in whole nanoseconds, as the runtime
   // reads its clock; a negative one counts as zero.
   void RecordNanos(int64_t nanos) {
     nanos = nanos < 0 ? 0 : nanos;
-    size_t bucket = kBucketOfBitWidth[std::bit_width(static_cast<uint64_t>(nanos))];
-    // A bit width spans less than a factor of 2, so at most one bound.
-    bucket += nanos > kBoundsThenLargest[bucket];
+    size_t bucket = 0;
+    while (bucket < kBounds && nanos > kUpperBoundsNanos[bucket]) ++bucket;
     ++buckets[bucket];
     sum_nanos += nanos;
   }
@@ -87,28 +85,6 @@ struct DurationHistogram {
     return seconds * 1'000'000'000 +
            absl::time_internal::GetRepLo(duration) / absl::time_internal::kTicksPerNanosecond;
   }
-
-  // The bounds, then one no duration exceeds, for the last bucket.
-  static constexpr std::array<int64_t, kBounds + 1> kBoundsThenLargest = [] {
-    std::array<int64_t, kBounds + 1> bounds = {};
-    for (size_t i = 0; i < kBounds; ++i) bounds[i] = kUpperBoundsNanos[i];
-    bounds[kBounds] = std::numeric_limits<int64_t>::max();
-    return bounds;
-  }();
-
-  // For each bit width, the bucket of the smallest duration of that width.
-  static constexpr std::array<uint8_t, 65> kBucketOfBitWidth = [] {
-    std::array<uint8_t, 65> table = {};
-    for (size_t width = 0; width < table.size(); ++width) {
-      const uint64_t smallest = width == 0 ? 0 : uint64_t{1} << (width - 1);
-      uint8_t bucket = 0;
-      while (bucket < kBounds && smallest > static_cast<uint64_t>(kUpperBoundsNanos[bucket])) {
-        ++bucket;
-      }
-      table[width] = bucket;
-    }
-    return table;
-  }();
 };
 
 // One partition (or the source of a dynamic input on one worker).
