@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -50,6 +51,64 @@ TEST(JsonLinesSinkTest, InvalidUtf8IsReplacedNotFatal) {
   ASSERT_TRUE((*sink)->Write(items).ok());
   ASSERT_TRUE((*sink)->Close().ok());
   EXPECT_EQ(nlohmann::json::parse(ReadFile(path)).get<std::string>(), "bad \xEF\xBF\xBD byte");
+}
+
+TEST(JsonLinesSinkTest, MessagesAndJsonValuesAreWrittenAsNlohmannJsonDumpsThem) {
+  // Written in place rather than converted and dumped: the text must not change.
+  const nlohmann::json values = nlohmann::json::array({
+      nlohmann::json::object(),
+      nlohmann::json::array(),
+      nullptr,
+      true,
+      false,
+      0,
+      std::numeric_limits<int64_t>::min(),
+      std::numeric_limits<uint64_t>::max(),
+      1.0,
+      0.1,
+      -0.0,
+      1e300,
+      3.14159,
+      std::numeric_limits<double>::quiet_NaN(),
+      "",
+      "plain text ~ with DEL \x7f",
+      "quote \" backslash \\ slash /",
+      "controls \x01\t\n\r\x1f",
+      "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",
+      "bad \xFF byte \xC3(",
+      nlohmann::json::binary({1, 2, 255}),
+      {{"table", "public.t"}, {"key", {{"id", 1}}}, {"caf\xC3\xA9", "x"}, {"q\"uote", {1, 2.5}}},
+      {{"nested", {{"deeper", {{"deepest", nlohmann::json::array({nullptr, "a\\b"})}}}}}},
+  });
+  std::vector<Message> messages;
+  std::string expected;
+  for (const nlohmann::json& value : values) {
+    messages.push_back(Message{.value = value});
+    messages.push_back(Message{.key = "k\"\xC3\xA9", .value = value});
+  }
+  for (const Message& message : messages) {
+    expected +=
+        nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+        "\n";
+  }
+  const std::string path = ::testing::TempDir() + "/json_lines_sink_messages.jsonl";
+  auto sink = JsonLinesSink<Message>::Open(path);
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  ASSERT_TRUE((*sink)->Write(messages).ok());
+  ASSERT_TRUE((*sink)->Close().ok());
+  EXPECT_EQ(ReadFile(path), expected);
+
+  std::string expected_values;
+  for (const nlohmann::json& value : values) {
+    expected_values += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  const std::string values_path = ::testing::TempDir() + "/json_lines_sink_values.jsonl";
+  auto value_sink = JsonLinesSink<nlohmann::json>::Open(values_path);
+  ASSERT_TRUE(value_sink.ok()) << value_sink.status();
+  std::vector<nlohmann::json> items(values.begin(), values.end());
+  ASSERT_TRUE((*value_sink)->Write(items).ok());
+  ASSERT_TRUE((*value_sink)->Close().ok());
+  EXPECT_EQ(ReadFile(values_path), expected_values);
 }
 
 TEST(JsonLinesSinkTest, AnUnwritablePathIsAnErrorNamingIt) {

@@ -210,6 +210,44 @@ TEST(SubjectInputTest, ABatchSaysWhetherItEndsACommitOrABacklogCutIt) {
                                    std::vector<int>{10, 11, 12}));
 }
 
+TEST(SubjectInputTest, AFullBacklogNeverCommitsMessagesNoOffsetCovers) {
+  // Offsets count the messages before them. Two are covered; then more than
+  // a backlog of 4 comes with no offset: the backlog can neither commit them
+  // (a resume from offset 2 would repeat them) nor wait for an offset that
+  // only comes after them, so the run fails, naming the remedy.
+  inlet::SubjectInput input(
+      Make([](FunctionSubject& subject) {
+        subject.ReportOffset(0);
+        for (int i = 0; i < 2; ++i) subject.NextJson(i);
+        subject.ReportOffset(2);
+        for (int i = 2; i < 12; ++i) subject.NextJson(i);
+        subject.ReportOffset(12);
+        subject.Commit();
+      }),
+      {.autocommit_duration = absl::InfiniteDuration(), .max_backlog = 4, .name = "changes"});
+  absl::StatusOr<std::unique_ptr<inlet::SubjectInput<>::Source>> built =
+      input.BuildPart("s", "changes", std::nullopt);
+  ASSERT_TRUE(built.ok()) << built.status();
+  std::vector<inlet::Message> taken;
+  absl::StatusOr<inlet::Poll> poll = inlet::Poll::kMore;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (poll.ok() && *poll == inlet::Poll::kMore && absl::Now() < deadline) {
+    poll = (*built)->NextBatch(taken);
+    const nlohmann::json offset = (*built)->Snapshot();
+    const int covered = offset.is_number_integer() ? offset.get<int>() : 0;
+    ASSERT_LE(taken.size(), static_cast<size_t>(covered))
+        << "messages were handed out that the snapshot " << offset.dump() << " does not cover";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  (*built)->Close();
+  ASSERT_FALSE(poll.ok()) << "the run went on";
+  EXPECT_EQ(poll.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(poll.status().message(),
+              HasSubstr(R"(subject "changes": 4 messages (max_backlog) were pushed after the last )"
+                        "ReportOffset"));
+  EXPECT_THAT(Values(taken), ElementsAre(0, 1));
+}
+
 TEST(SubjectInputTest, StopWakesAProducerBlockedOnAFullBacklog) {
   std::stop_source stop;
   std::atomic<bool> returned{false};

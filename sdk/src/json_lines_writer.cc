@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -102,7 +105,142 @@ std::optional<FileMarker> ParseFileMarker(const nlohmann::json& marker) {
                     .tail_hash = tail_hash->get<uint64_t>()};
 }
 
+using Serializer = nlohmann::detail::serializer<nlohmann::json>;
+
+// Writes JSON text to the end of a string through a small buffer of its own
+// (a byte costs a store, not a call), handing what nlohmann::json must write
+// itself (escapes, doubles) to its serializer, made at the first need.
+class JsonAppender {
+ public:
+  explicit JsonAppender(std::string& out) : out_(out) {}
+  ~JsonAppender() { Flush(); }
+  JsonAppender(const JsonAppender&) = delete;
+  JsonAppender& operator=(const JsonAppender&) = delete;
+
+  void Value(const nlohmann::json& value) {
+    switch (value.type()) {
+      case nlohmann::json::value_t::object: {
+        Put('{');
+        bool first = true;
+        for (const auto& [key, element] : *value.get_ptr<const nlohmann::json::object_t*>()) {
+          if (!first) Put(',');
+          first = false;
+          if (Plain(key)) {
+            Quoted(key);
+          } else {
+            Dump(nlohmann::json(key));
+          }
+          Put(':');
+          Value(element);
+        }
+        Put('}');
+        return;
+      }
+      case nlohmann::json::value_t::array: {
+        Put('[');
+        bool first = true;
+        for (const nlohmann::json& element : *value.get_ptr<const nlohmann::json::array_t*>()) {
+          if (!first) Put(',');
+          first = false;
+          Value(element);
+        }
+        Put(']');
+        return;
+      }
+      case nlohmann::json::value_t::string: {
+        const std::string& text = *value.get_ptr<const std::string*>();
+        if (Plain(text)) {
+          Quoted(text);
+        } else {
+          Dump(value);
+        }
+        return;
+      }
+      case nlohmann::json::value_t::number_integer:
+        Number(*value.get_ptr<const int64_t*>());
+        return;
+      case nlohmann::json::value_t::number_unsigned:
+        Number(*value.get_ptr<const uint64_t*>());
+        return;
+      case nlohmann::json::value_t::boolean:
+        Put(*value.get_ptr<const bool*>() ? std::string_view("true") : std::string_view("false"));
+        return;
+      case nlohmann::json::value_t::null:
+        Put("null");
+        return;
+      default:  // Floating point, binary, discarded: as nlohmann::json writes them.
+        Dump(value);
+        return;
+    }
+  }
+
+ private:
+  // Text nlohmann::json writes unchanged between quotes: printable ASCII
+  // but the quote and the backslash (so valid UTF-8 needing no escape).
+  static bool Plain(std::string_view text) {
+    static constexpr auto kPlain = [] {
+      std::array<bool, 256> plain{};
+      for (int byte = 0x20; byte < 0x80; ++byte) plain[byte] = byte != '"' && byte != '\\';
+      return plain;
+    }();
+    for (const char c : text) {
+      if (!kPlain[static_cast<unsigned char>(c)]) return false;
+    }
+    return true;
+  }
+
+  void Put(char c) {
+    if (used_ == buffer_.size()) Flush();
+    buffer_[used_++] = c;
+  }
+  void Put(std::string_view text) {
+    if (text.size() > buffer_.size() - used_) {
+      Flush();
+      if (text.size() > buffer_.size()) {
+        out_.append(text);
+        return;
+      }
+    }
+    std::memcpy(buffer_.data() + used_, text.data(), text.size());
+    used_ += text.size();
+  }
+  void Quoted(std::string_view text) {
+    Put('"');
+    Put(text);
+    Put('"');
+  }
+  template <class Integer>
+  void Number(Integer value) {
+    std::array<char, 24> digits;
+    const auto [end, error] = std::to_chars(digits.data(), digits.data() + digits.size(), value);
+    static_cast<void>(error);  // 24 characters hold any 64-bit integer.
+    Put(std::string_view(digits.data(), static_cast<size_t>(end - digits.data())));
+  }
+  void Dump(const nlohmann::json& value) {
+    Flush();
+    if (!serializer_.has_value()) {
+      serializer_.emplace(nlohmann::detail::output_adapter<char, std::string>(out_), ' ',
+                          nlohmann::json::error_handler_t::replace);
+    }
+    serializer_->dump(value, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
+  }
+  void Flush() {
+    out_.append(buffer_.data(), used_);
+    used_ = 0;
+  }
+
+  std::string& out_;
+  std::array<char, 1024> buffer_;
+  size_t used_ = 0;
+  std::optional<Serializer> serializer_;
+};
+
 }  // namespace
+
+void AppendJson(std::string& out, const nlohmann::json& value) {
+  JsonAppender appender(out);
+  appender.Value(value);
+}
 
 JsonLinesWriter::JsonLinesWriter()
     : file_(stdout), kind_(Kind::kStandardOutput), positioned_(true) {}

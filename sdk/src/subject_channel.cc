@@ -103,8 +103,26 @@ void SubjectChannel::Push(std::optional<MessageError> error, Append append) {
   }
   while (pending_.size() + committed_.size() >= max_backlog_) {
     // A backlog full of pending messages could never drain: commit them,
-    // those an offset covers if there are any.
+    // only those an offset covers when the subject reports offsets.
     if (committed_.empty()) CommitLocked(Scope::kCoveredByOffset, /*cut=*/true);
+    if (committed_.empty() && offsets_reported_) {
+      // None is covered: committing them would resume before them (they
+      // would repeat), and waiting for an offset that comes after them
+      // would wait forever. The messages committed so far are delivered.
+      failure_ = absl::ResourceExhaustedError(place_.Prefix(
+          "", absl::StrCat(max_backlog_,
+                           " messages (max_backlog) were pushed after the last ReportOffset, "
+                           "so none of them can be committed without repeating on resume; "
+                           "report an offset at least every max_backlog messages (a position "
+                           "inside a large transaction too) or raise max_backlog")));
+      pending_.clear();
+      closed_ = true;
+      NotifyConsumerLocked();
+      lock.unlock();
+      stop_.request_stop();
+      space_.notify_all();
+      return;
+    }
     if (committed_.empty()) CommitLocked(Scope::kAll, /*cut=*/true);
     ++waiting_producers_;
     space_.wait(lock);

@@ -103,7 +103,9 @@ class ConnectorSubject {
   // exactly-once resume, report the starting offset before the first
   // message, then after the messages each offset covers and before
   // `Commit`: autocommit and a full backlog then never commit a message
-  // without its offset.
+  // without its offset. Report one at least every `max_backlog` messages
+  // (SubjectOptions), inside one long commit too: a backlog full of messages
+  // no offset covers fails the run.
   void ReportOffset(nlohmann::json offset);
 
   // True once the run is stopping (an orderly stop, an error elsewhere, or

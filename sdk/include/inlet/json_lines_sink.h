@@ -30,12 +30,14 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "inlet/internal/json_lines_writer.h"
+#include "inlet/message.h"
 #include "inlet/sink.h"
 #include "nlohmann/json.hpp"
 
@@ -62,7 +64,24 @@ class JsonLinesSink final : public Sink<T> {
   absl::Status Write(std::span<const T> items) override {
     std::string lines;
     for (const T& item : items) {
-      lines += nlohmann::json(item).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      // Messages and JSON values are written where they are: converting
+      // them would copy every one.
+      if constexpr (std::is_same_v<T, Message>) {
+        if (item.key.empty()) {
+          internal::AppendJson(lines, item.value);
+        } else {  // As `to_json` makes it: [key, value].
+          lines += '[';
+          internal::AppendJson(lines, nlohmann::json(item.key));
+          lines += ',';
+          internal::AppendJson(lines, item.value);
+          lines += ']';
+        }
+      } else if constexpr (std::is_same_v<T, nlohmann::json>) {
+        internal::AppendJson(lines, item);
+      } else {
+        lines +=
+            nlohmann::json(item).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      }
       lines += '\n';
     }
     return writer_->Append(lines);

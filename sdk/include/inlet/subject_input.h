@@ -51,7 +51,11 @@ struct SubjectOptions {
 
   // The most messages a partition holds (pushed, not yet taken by the
   // runtime); a `Next*` call beyond it blocks, after committing what is
-  // pending. At least 1. Default: 65536.
+  // pending: for a subject that reports offsets, only what its last offset
+  // covers. Such a subject must report an offset at least every
+  // `max_backlog` messages: a backlog full of messages no offset covers
+  // fails the run with ResourceExhausted, since committing them would
+  // repeat them on resume. At least 1. Default: 65536.
   size_t max_backlog = 65536;
 
   // Names the subject in messages; with one subject, also the partition's

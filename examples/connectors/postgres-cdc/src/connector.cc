@@ -158,15 +158,16 @@ class PostgresCdc::Connection {
     PQclear(result);
   }
 
-  // The next CopyData message, without blocking: true with `out` set, false
-  // when none is buffered. Throws when the stream ends or the connection is
-  // lost.
-  bool TryRead(std::string& out) {
+  // The next CopyData message, without blocking: true with `out` set (valid
+  // until the next call), false when none is buffered. Throws when the
+  // stream ends or the connection is lost.
+  bool TryRead(std::string_view& out) {
+    buffer_.reset();
     char* buffer = nullptr;
     const int n = PQgetCopyData(conn_, &buffer, /*async=*/1);
     if (n > 0) {
-      out.assign(buffer, static_cast<size_t>(n));
-      PQfreemem(buffer);
+      buffer_.reset(buffer);
+      out = std::string_view(buffer, static_cast<size_t>(n));
       return true;
     }
     if (n == 0) return false;
@@ -204,7 +205,12 @@ class PostgresCdc::Connection {
                       "same recovery file to resume after the last committed transaction"));
   }
 
+  struct FreeMem {
+    void operator()(char* buffer) const { PQfreemem(buffer); }
+  };
+
   PGconn* conn_ = nullptr;
+  std::unique_ptr<char, FreeMem> buffer_;  // What the last TryRead returned.
 };
 
 PostgresCdc::PostgresCdc(PostgresCdcOptions options, int64_t offset_every)
@@ -410,18 +416,19 @@ void PostgresCdc::Run() {
     next_status = absl::Now() + options_.status_interval;
   };
 
-  std::string data;
+  std::string_view data;
+  std::vector<Decoder::Event> events;  // One message's, reused.
   auto at_end = [&] { return end_lsn && reported_lsn >= *end_lsn; };
   while (!stop_requested() && !at_end()) {
     while (!stop_requested() && !at_end() && conn.TryRead(data)) {
       if (data.empty()) continue;
       if (data[0] == 'w') {  // XLogData: start, end, send time, then one pgoutput message.
         if (data.size() < 25) Fail(absl::StrCat("truncated XLogData from ", where));
-        received_lsn = std::max(received_lsn, GetInt64(std::string_view(data).substr(1)));
-        absl::StatusOr<std::vector<Decoder::Event>> events =
-            decoder.Decode(std::string_view(data).substr(25));
-        if (!events.ok()) Fail(absl::StrCat(where, ": ", events.status().message()));
-        for (Decoder::Event& event : *events) {
+        received_lsn = std::max(received_lsn, GetInt64(data.substr(1)));
+        events.clear();
+        absl::Status decoded = decoder.Decode(data.substr(25), events);
+        if (!decoded.ok()) Fail(absl::StrCat(where, ": ", decoded.message()));
+        for (Decoder::Event& event : events) {
           if (event.kind == Decoder::Event::Kind::kBegin) {
             changes_in_transaction = 0;
           } else if (event.kind == Decoder::Event::Kind::kChange) {
@@ -431,7 +438,8 @@ void PostgresCdc::Run() {
             Next(std::move(event.change));
             if (changes_in_transaction % offset_every_ == 0) {
               // The adapter commits a backlog full of one transaction only up
-              // to an offset: this is where such a cut resumes.
+              // to an offset (and fails the run when none covers any of it):
+              // this is where such a cut resumes.
               ReportOffset({{"lsn", FormatLsn(reported_lsn)}, {"skip", changes_in_transaction}});
             }
           } else if (event.kind == Decoder::Event::Kind::kCommit) {
@@ -443,7 +451,7 @@ void PostgresCdc::Run() {
         }
       } else if (data[0] == 'k') {  // Keepalive: WAL end, send time, reply requested.
         if (data.size() < 18) Fail(absl::StrCat("truncated keepalive from ", where));
-        const uint64_t wal_end = GetInt64(std::string_view(data).substr(1));
+        const uint64_t wal_end = GetInt64(data.substr(1));
         received_lsn = std::max(received_lsn, wal_end);
         // Between transactions every change before `wal_end` was sent, so
         // it is a resume point too: the slot can then release WAL written

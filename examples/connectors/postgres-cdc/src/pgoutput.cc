@@ -170,7 +170,7 @@ absl::StatusOr<nlohmann::json> Decoder::ReadTuple(Reader& reader, const Relation
     if (!kind.ok()) return kind.status();
     switch (*kind) {
       case 'n':
-        tuple[column.name] = nullptr;
+        tuple.emplace(column.name, nullptr);
         break;
       case 'u':
         break;  // An unchanged TOASTed value: pgoutput does not send it.
@@ -180,7 +180,7 @@ absl::StatusOr<nlohmann::json> Decoder::ReadTuple(Reader& reader, const Relation
         if (*length < 0) return Truncated("a column length");
         absl::StatusOr<std::string_view> text = reader.Bytes(static_cast<size_t>(*length));
         if (!text.ok()) return text.status();
-        tuple[column.name] = ValueOf(column.type_oid, *text);
+        tuple.emplace(column.name, ValueOf(column.type_oid, *text));
         break;
       }
       default:
@@ -192,15 +192,23 @@ absl::StatusOr<nlohmann::json> Decoder::ReadTuple(Reader& reader, const Relation
   return tuple;
 }
 
-nlohmann::json Decoder::Change(const Relation& relation, std::string_view op) const {
-  return {{"table", relation.table},
-          {"op", op},
-          {"key", nullptr},
-          {"old", nullptr},
-          {"new", nullptr},
-          {"commit_lsn", commit_lsn_},
-          {"commit_time", commit_time_},
-          {"xid", xid_}};
+nlohmann::json Decoder::Change(const Relation& relation, std::string_view op, nlohmann::json key,
+                               nlohmann::json old_row, nlohmann::json new_row) const {
+  nlohmann::json change(nlohmann::json::value_t::object);
+  auto& fields = *change.get_ptr<nlohmann::json::object_t*>();
+  // In the object's (sorted) key order, so that each one goes in at the end.
+  auto add = [&](const char* name, nlohmann::json value) {
+    fields.emplace_hint(fields.end(), name, std::move(value));
+  };
+  add("commit_lsn", commit_lsn_);
+  add("commit_time", commit_time_);
+  add("key", std::move(key));
+  add("new", std::move(new_row));
+  add("old", std::move(old_row));
+  add("op", op);
+  add("table", relation.table);
+  add("xid", xid_);
+  return change;
 }
 
 nlohmann::json Decoder::KeyOf(const Relation& relation, const nlohmann::json& tuple) {
@@ -208,16 +216,23 @@ nlohmann::json Decoder::KeyOf(const Relation& relation, const nlohmann::json& tu
   for (const Column& column : relation.columns) {
     if (!column.key) continue;
     auto it = tuple.find(column.name);
-    if (it != tuple.end()) key[column.name] = *it;
+    if (it != tuple.end()) key.emplace(column.name, *it);
   }
-  return key.empty() ? nlohmann::json(nullptr) : key;
+  if (key.empty()) return nullptr;
+  return key;
 }
 
 absl::StatusOr<std::vector<Decoder::Event>> Decoder::Decode(std::string_view message) {
+  std::vector<Event> events;
+  absl::Status decoded = Decode(message, events);
+  if (!decoded.ok()) return decoded;
+  return events;
+}
+
+absl::Status Decoder::Decode(std::string_view message, std::vector<Event>& events) {
   Reader reader(message);
   absl::StatusOr<uint8_t> type = reader.Byte();
   if (!type.ok()) return type.status();
-  std::vector<Event> events;
 // Unwraps a StatusOr into `var`, or returns its error.
 #define PGOUTPUT_READ(var, expr)                \
   auto var##_or = (expr);                       \
@@ -275,32 +290,30 @@ absl::StatusOr<std::vector<Decoder::Event>> Decoder::Decode(std::string_view mes
       PGOUTPUT_READ(marker, reader.Byte());
       if (marker != 'N') return absl::DataLossError("pgoutput: Insert without its 'N' tuple");
       PGOUTPUT_READ(row, ReadTuple(reader, *relation));
-      nlohmann::json change = Change(*relation, "insert");
-      change["key"] = KeyOf(*relation, row);
-      change["new"] = std::move(row);
-      events.push_back({.kind = Event::Kind::kChange, .change = std::move(change)});
+      nlohmann::json key = KeyOf(*relation, row);
+      events.push_back(
+          {.kind = Event::Kind::kChange,
+           .change = Change(*relation, "insert", std::move(key), nullptr, std::move(row))});
       break;
     }
     case 'U': {
       PGOUTPUT_READ(oid, reader.Int32());
       PGOUTPUT_READ(relation, FindRelation(oid));
-      nlohmann::json change = Change(*relation, "update");
+      nlohmann::json old;
       PGOUTPUT_READ(marker, reader.Byte());
       if (marker == 'K' || marker == 'O') {
         PGOUTPUT_READ(old_row, ReadTuple(reader, *relation));
-        if (marker == 'K') {  // Only the old key columns are meaningful.
-          change["old"] = KeyOf(*relation, old_row);
-        } else {
-          change["old"] = std::move(old_row);
-        }
+        // With 'K' only the old key columns are meaningful.
+        old = marker == 'K' ? KeyOf(*relation, old_row) : std::move(old_row);
         PGOUTPUT_READ(next, reader.Byte());
         marker = next;
       }
       if (marker != 'N') return absl::DataLossError("pgoutput: Update without its 'N' tuple");
       PGOUTPUT_READ(row, ReadTuple(reader, *relation));
-      change["key"] = KeyOf(*relation, row);
-      change["new"] = std::move(row);
-      events.push_back({.kind = Event::Kind::kChange, .change = std::move(change)});
+      nlohmann::json key = KeyOf(*relation, row);
+      events.push_back(
+          {.kind = Event::Kind::kChange,
+           .change = Change(*relation, "update", std::move(key), std::move(old), std::move(row))});
       break;
     }
     case 'D': {
@@ -311,10 +324,11 @@ absl::StatusOr<std::vector<Decoder::Event>> Decoder::Decode(std::string_view mes
         return absl::DataLossError("pgoutput: Delete without its 'K' or 'O' tuple");
       }
       PGOUTPUT_READ(old_row, ReadTuple(reader, *relation));
-      nlohmann::json change = Change(*relation, "delete");
-      change["key"] = KeyOf(*relation, old_row);
-      change["old"] = marker == 'K' ? change["key"] : std::move(old_row);
-      events.push_back({.kind = Event::Kind::kChange, .change = std::move(change)});
+      nlohmann::json key = KeyOf(*relation, old_row);
+      nlohmann::json old = marker == 'K' ? key : std::move(old_row);
+      events.push_back(
+          {.kind = Event::Kind::kChange,
+           .change = Change(*relation, "delete", std::move(key), std::move(old), nullptr)});
       break;
     }
     case 'T': {
@@ -324,7 +338,8 @@ absl::StatusOr<std::vector<Decoder::Event>> Decoder::Decode(std::string_view mes
       for (int i = 0; i < count; ++i) {
         PGOUTPUT_READ(oid, reader.Int32());
         PGOUTPUT_READ(relation, FindRelation(oid));
-        events.push_back({.kind = Event::Kind::kChange, .change = Change(*relation, "truncate")});
+        events.push_back({.kind = Event::Kind::kChange,
+                          .change = Change(*relation, "truncate", nullptr, nullptr, nullptr)});
       }
       break;
     }
@@ -343,7 +358,7 @@ absl::StatusOr<std::vector<Decoder::Event>> Decoder::Decode(std::string_view mes
                                             " bytes left over after a '",
                                             std::string(1, static_cast<char>(*type)), "' message"));
   }
-  return events;
+  return absl::OkStatus();
 }
 
 }  // namespace inlet_postgres_cdc::internal

@@ -62,8 +62,11 @@ class Decoder {
     uint64_t commit_end_lsn = 0;  // kCommit: the end of the commit record, the resume point.
   };
 
-  // Decodes one message (the payload of an XLogData). Fails naming the
-  // message type and what was wrong on a malformed or unknown message.
+  // Decodes one message (the payload of an XLogData), appending what it
+  // meant to `events`. Fails naming the message type and what was wrong on
+  // a malformed or unknown message; `events` may then hold part of it.
+  absl::Status Decode(std::string_view message, std::vector<Event>& events);
+  // The same, returning the events.
   absl::StatusOr<std::vector<Event>> Decode(std::string_view message);
 
   bool in_transaction() const { return in_transaction_; }
@@ -81,7 +84,8 @@ class Decoder {
 
   absl::StatusOr<nlohmann::json> ReadTuple(Reader& reader, const Relation& relation);
   absl::StatusOr<const Relation*> FindRelation(int32_t oid) const;
-  nlohmann::json Change(const Relation& relation, std::string_view op) const;
+  nlohmann::json Change(const Relation& relation, std::string_view op, nlohmann::json key,
+                        nlohmann::json old_row, nlohmann::json new_row) const;
   static nlohmann::json KeyOf(const Relation& relation, const nlohmann::json& tuple);
 
   std::unordered_map<int32_t, Relation> relations_;

@@ -20,6 +20,11 @@
 
 namespace inlet::internal {
 
+// Appends `value` to `out` exactly as `value.dump(-1, ' ', false,
+// nlohmann::json::error_handler_t::replace)` writes it (invalid UTF-8
+// replaced by U+FFFD), without the temporary string that makes.
+void AppendJson(std::string& out, const nlohmann::json& value);
+
 class JsonLinesWriter {
  public:
   // Writes to standard output.

@@ -67,8 +67,10 @@ class PostgresCdc final : public inlet::ConnectorSubject {
  public:
   // `offset_every`: inside a transaction, an offset is reported after every
   // this many changes, so a transaction larger than the adapter's backlog
-  // (which then reaches the runtime in parts) still resumes exactly once.
-  // Keep it below `SubjectOptions::max_backlog`; `MakePostgresCdcInput` does.
+  // reaches the runtime in parts, each covered by an offset, and resumes
+  // exactly once. Keep it below `SubjectOptions::max_backlog` (the adapter
+  // fails a run whose backlog fills with changes no offset covers);
+  // `MakePostgresCdcInput` does.
   explicit PostgresCdc(PostgresCdcOptions options, int64_t offset_every = 1024);
   ~PostgresCdc() override;
 
