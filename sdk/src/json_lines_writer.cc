@@ -105,11 +105,10 @@ std::optional<FileMarker> ParseFileMarker(const nlohmann::json& marker) {
                     .tail_hash = tail_hash->get<uint64_t>()};
 }
 
-using Serializer = nlohmann::detail::serializer<nlohmann::json>;
-
 // Writes JSON text to the end of a string through a small buffer of its own
-// (a byte costs a store, not a call), handing what nlohmann::json must write
-// itself (escapes, doubles) to its serializer, made at the first need.
+// (a byte costs a store, not a call): structure, integers and strings that
+// need no escape directly, the rest (escapes, doubles, binaries) as
+// nlohmann::json dumps it.
 class JsonAppender {
  public:
   explicit JsonAppender(std::string& out) : out_(out) {}
@@ -216,13 +215,9 @@ class JsonAppender {
     static_cast<void>(error);  // 24 characters hold any 64-bit integer.
     Put(std::string_view(digits.data(), static_cast<size_t>(end - digits.data())));
   }
+  // What needs escapes or number formatting is nlohmann::json's own text.
   void Dump(const nlohmann::json& value) {
-    Flush();
-    if (!serializer_.has_value()) {
-      serializer_.emplace(nlohmann::detail::output_adapter<char, std::string>(out_), ' ',
-                          nlohmann::json::error_handler_t::replace);
-    }
-    serializer_->dump(value, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
+    Put(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   void Flush() {
     out_.append(buffer_.data(), used_);
@@ -232,7 +227,6 @@ class JsonAppender {
   std::string& out_;
   std::array<char, 1024> buffer_;
   size_t used_ = 0;
-  std::optional<Serializer> serializer_;
 };
 
 }  // namespace
