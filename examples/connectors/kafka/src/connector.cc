@@ -128,21 +128,28 @@ absl::Status ApplySchema(const std::vector<inlet::Field>& schema, nlohmann::json
 }
 
 // Wakes the partition's worker from librdkafka's threads. The waker is bound
-// after the queue's callback may already fire, hence the lock.
+// after the queue's callback may already fire, hence the lock. An engine
+// that cannot be woken (Bytewax) never binds one.
 class WakeBox {
  public:
   void Bind(inlet::Waker waker) {
     std::lock_guard<std::mutex> hold(mutex_);
     waker_ = std::move(waker);
+    bound_ = true;
   }
   void Wake() {
     std::lock_guard<std::mutex> hold(mutex_);
     waker_.Wake();
   }
+  bool bound() {
+    std::lock_guard<std::mutex> hold(mutex_);
+    return bound_;
+  }
 
  private:
   std::mutex mutex_;
   inlet::Waker waker_;
+  bool bound_ = false;
 };
 
 // Called by librdkafka (on one of its threads) when the queue goes from
@@ -322,10 +329,14 @@ class PartitionSource final : public inlet::StatefulSource<Record, int64_t> {
   // Now while fetched records wait; otherwise when librdkafka wakes the
   // partition, and at least every second so that errors librdkafka reports
   // on its own (an authentication failure) stop an idle partition too.
+  // Without a waker (an engine that cannot be woken, like Bytewax) the
+  // engine's own short retry after an empty batch, never a second's sleep
+  // that would hold back records fetched meanwhile.
   std::optional<absl::Time> NextAwake() override {
     if (Ended() || !pending_error_.ok() || rd_kafka_queue_length(queue_) > 0) {
       return absl::InfinitePast();
     }
+    if (!box_->bound()) return std::nullopt;
     return absl::Now() + absl::Seconds(1);
   }
 

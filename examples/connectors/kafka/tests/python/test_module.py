@@ -89,3 +89,20 @@ def test_records_of_every_format_pickle_and_compare_equal(brokers, topic):
             assert copy == record and copy.to_dict() == record.to_dict()
         assert records[0] != records[1]
 
+
+@pytest.mark.server
+def test_an_idle_partition_never_puts_an_engine_that_cannot_be_woken_to_sleep(brokers, topic):
+    tool("create-topic", brokers, topic, 1)
+    partition = Connector(brokers, [topic], format="json").build_part("step", f"{topic}/0", None)
+    assert partition.next_batch() == []
+    # Bytewax cannot be woken: None has it poll again after its 1 ms cooldown, where a
+    # time would hold back every record fetched before it.
+    assert partition.next_awake() is None
+    tool("produce", brokers, topic, 1, 0, 3)
+    records = []
+    deadline = time.monotonic() + 10
+    while len(records) < 3 and time.monotonic() < deadline:
+        records += partition.next_batch()
+        time.sleep(0.001)
+    partition.close()
+    assert [r.value for r in records] == [{"n": n} for n in range(3)]
