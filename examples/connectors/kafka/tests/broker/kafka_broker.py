@@ -96,6 +96,10 @@ class Broker:
             "share.coordinator.state.topic.replication.factor=1",
             "share.coordinator.state.topic.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
+            # The tests stamp records with fixed times long past (the conformance
+            # kit's items must be the same in every process); time-based retention
+            # would delete them at its next check, every 5 minutes.
+            "log.retention.ms=-1",
             "",
         ]))
         (self.directory / "log4j2.properties").write_text("\n".join([
