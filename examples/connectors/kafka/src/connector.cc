@@ -593,6 +593,13 @@ absl::StatusOr<std::vector<std::string>> InletKafka::ListParts() {
     const rd_kafka_resp_err_t error =
         rd_kafka_metadata((*client)->rk(), 1, nullptr, &metadata, timeout_ms);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // An authentication failure reaches the error callback, not the
+      // metadata request, which only times out.
+      if (absl::Status failed = (*client)->Poll(); !failed.ok()) {
+        return absl::Status(failed.code(),
+                            absl::StrCat("cannot read the metadata of topic \"",
+                                         options_.topics.front(), "\": ", failed.message()));
+      }
       return absl::UnavailableError(absl::StrCat(
           "cannot reach the Kafka broker(s) ", options_.brokers, " for the metadata of topic \"",
           options_.topics.front(), "\" within ", absl::FormatDuration(options_.metadata_timeout),

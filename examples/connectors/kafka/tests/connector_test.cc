@@ -245,6 +245,32 @@ TEST_F(KafkaTest, AnUnreachableBrokerIsAnErrorNamingItAndTheTopic) {
   EXPECT_THAT(parts.status().message(), HasSubstr(absl::StrCat("topic \"", topic_, "\"")));
 }
 
+TEST_F(KafkaTest, AnAuthenticationFailureIsAnErrorNamingItTheBrokerAndTheTopic) {
+  absl::StatusOr<std::string> sasl = kt::TestSaslBrokers();
+  if (!sasl.ok()) GTEST_SKIP() << sasl.status();
+  ASSERT_TRUE(kt::CreateTopic(brokers_, topic_, 2).ok());
+  InletKafkaOptions options = Options({topic_});
+  options.brokers = *sasl;
+  options.metadata_timeout = absl::Seconds(5);
+  options.config = {{"security.protocol", "SASL_PLAINTEXT"},
+                    {"sasl.mechanisms", "PLAIN"},
+                    {"sasl.username", "inlet"},
+                    {"sasl.password", "inlet-secret"}};
+  InletKafka authenticated(options);
+  absl::StatusOr<std::vector<std::string>> parts = authenticated.ListParts();
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  EXPECT_THAT(*parts, ElementsAre(topic_ + "/0", topic_ + "/1"));
+
+  options.config["sasl.password"] = "wrong";
+  InletKafka refused(options);
+  parts = refused.ListParts();
+  ASSERT_EQ(parts.status().code(), absl::StatusCode::kPermissionDenied) << parts.status();
+  EXPECT_THAT(parts.status().message(), HasSubstr(absl::StrCat("topic \"", topic_, "\"")));
+  EXPECT_THAT(parts.status().message(), HasSubstr(*sasl));
+  EXPECT_THAT(parts.status().message(), HasSubstr("authentication or authorization failed"));
+  EXPECT_THAT(parts.status().message(), HasSubstr("Invalid username or password"));
+}
+
 TEST_F(KafkaTest, BadOptionsAreErrorsNamingTheOption) {
   InletKafkaOptions options = Options({topic_});
   options.config = {{"no.such.property", "1"}};

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -110,6 +111,18 @@ absl::StatusOr<std::string> TestBrokers() {
   return absl::FailedPreconditionError(
       "no test broker: set INLET_KAFKA_BROKERS=host:port, or run the tests through ctest, whose "
       "kafka_broker_start fixture starts one");
+}
+
+absl::StatusOr<std::string> TestSaslBrokers() {
+  const char* file = std::getenv("INLET_KAFKA_BROKERS_FILE");
+  if (file == nullptr || *file == '\0') {
+    return absl::NotFoundError("INLET_KAFKA_BROKERS_FILE is not set: no fixture broker");
+  }
+  const std::filesystem::path path = std::filesystem::path(file).parent_path() / "sasl-bootstrap";
+  std::ifstream in(path);
+  std::string line;
+  if (std::getline(in, line) && !line.empty()) return line;
+  return absl::NotFoundError(absl::StrCat(path.string(), " holds no address"));
 }
 
 absl::Status CreateTopic(const std::string& brokers, const std::string& topic, int partitions,

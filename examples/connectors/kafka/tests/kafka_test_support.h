@@ -24,6 +24,11 @@ namespace inlet_kafka::testing {
 // starts the broker writes it). An error says which to set.
 absl::StatusOr<std::string> TestBrokers();
 
+// The address of the test broker's listener that needs SASL/PLAIN (user
+// "inlet", password "inlet-secret"): the file "sasl-bootstrap" beside
+// $INLET_KAFKA_BROKERS_FILE. NotFound when the broker is not the fixture's.
+absl::StatusOr<std::string> TestSaslBrokers();
+
 // Creates `topic` with `partitions` partitions and the topic configuration
 // `config` (e.g. "message.timestamp.type"). A topic that exists with as many
 // partitions is left as it is.
