@@ -24,7 +24,7 @@ class _PrintBatch(StatelessSinkPartition):
     _stdout = threading.Lock()  # Shared by the workers of this process.
 
     def write_batch(self, items) -> None:
-        text = "".join(f"{item['topic']}/{item['partition']}@{item['offset']}: {item['value']}\n"
+        text = "".join(f"{item.topic}/{item.partition}@{item.offset}: {item.value}\n"
                        for item in items)
         with self._stdout:
             sys.stdout.write(text)

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -127,21 +128,28 @@ absl::Status ApplySchema(const std::vector<inlet::Field>& schema, nlohmann::json
 }
 
 // Wakes the partition's worker from librdkafka's threads. The waker is bound
-// after the queue's callback may already fire, hence the lock.
+// after the queue's callback may already fire, hence the lock. An engine
+// that cannot be woken (Bytewax) never binds one.
 class WakeBox {
  public:
   void Bind(inlet::Waker waker) {
     std::lock_guard<std::mutex> hold(mutex_);
     waker_ = std::move(waker);
+    bound_ = true;
   }
   void Wake() {
     std::lock_guard<std::mutex> hold(mutex_);
     waker_.Wake();
   }
+  bool bound() {
+    std::lock_guard<std::mutex> hold(mutex_);
+    return bound_;
+  }
 
  private:
   std::mutex mutex_;
   inlet::Waker waker_;
+  bool bound_ = false;
 };
 
 // Called by librdkafka (on one of its threads) when the queue goes from
@@ -321,10 +329,14 @@ class PartitionSource final : public inlet::StatefulSource<Record, int64_t> {
   // Now while fetched records wait; otherwise when librdkafka wakes the
   // partition, and at least every second so that errors librdkafka reports
   // on its own (an authentication failure) stop an idle partition too.
+  // Without a waker (an engine that cannot be woken, like Bytewax) the
+  // engine's own short retry after an empty batch, never a second's sleep
+  // that would hold back records fetched meanwhile.
   std::optional<absl::Time> NextAwake() override {
     if (Ended() || !pending_error_.ok() || rd_kafka_queue_length(queue_) > 0) {
       return absl::InfinitePast();
     }
+    if (!box_->bound()) return std::nullopt;
     return absl::Now() + absl::Seconds(1);
   }
 
@@ -369,48 +381,50 @@ class PartitionSource final : public inlet::StatefulSource<Record, int64_t> {
                                                  client_->brokers(), ": ", detail));
     }
     if (message.offset < next_) return absl::OkStatus();  // Fetched twice; handed out once.
-    // Built in place: an initializer list would copy every field once more.
-    Record record(nlohmann::json::value_t::object);
-    auto& fields = record.get_ref<nlohmann::json::object_t&>();
-    fields.emplace("topic", place_.topic);
-    fields.emplace("partition", place_.partition);
-    fields.emplace("offset", message.offset);
+    Record& record = out.emplace_back();
+    record.topic = place_.topic;
+    record.partition = place_.partition;
+    record.offset = message.offset;
     rd_kafka_timestamp_type_t type;
     const int64_t timestamp = rd_kafka_message_timestamp(&message, &type);
-    fields.emplace("timestamp", timestamp >= 0 ? nlohmann::json(timestamp) : nlohmann::json());
-    const std::string_view key(static_cast<const char*>(message.key), message.key_len);
-    const std::string_view value(static_cast<const char*>(message.payload), message.len);
-    absl::Status decoded = Decode(message.key, key, /*is_value=*/false, fields["key"]);
-    if (decoded.ok()) decoded = Decode(message.payload, value, /*is_value=*/true, fields["value"]);
+    if (timestamp >= 0) record.timestamp = timestamp;
+    record.format = format_;
+    absl::Status decoded = DecodeKey(message, record);
+    if (decoded.ok()) decoded = DecodeValue(message, record);
     if (!decoded.ok()) {
+      out.pop_back();
       return absl::InvalidArgumentError(absl::StrCat("partition ", place_.name, " offset ",
                                                      message.offset, ": ", decoded.message()));
     }
     next_ = message.offset + 1;
-    out.push_back(std::move(record));
     return absl::OkStatus();
   }
 
-  absl::Status Decode(const void* present, std::string_view bytes, bool is_value,
-                      nlohmann::json& into) const {
-    const char* what = is_value ? "value" : "key";
-    if (present == nullptr) {
-      into = nullptr;
-      return absl::OkStatus();
+  absl::Status DecodeKey(const rd_kafka_message_t& message, Record& record) const {
+    if (message.key == nullptr) return absl::OkStatus();
+    const std::string_view key(static_cast<const char*>(message.key), message.key_len);
+    if (format_ != ValueFormat::kBytes && !IsUtf8(key)) {
+      return absl::InvalidArgumentError("the key is not UTF-8");
     }
-    if (format_ == ValueFormat::kBytes) {
-      into = nlohmann::json::binary(std::vector<uint8_t>(bytes.begin(), bytes.end()));
-      return absl::OkStatus();
-    }
-    if (format_ == ValueFormat::kJson && is_value) {
-      into = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-      if (into.is_discarded()) return absl::InvalidArgumentError("the value is not valid JSON");
+    record.key.emplace(key);
+    return absl::OkStatus();
+  }
+
+  absl::Status DecodeValue(const rd_kafka_message_t& message, Record& record) const {
+    if (message.payload == nullptr) return absl::OkStatus();
+    const std::string_view value(static_cast<const char*>(message.payload), message.len);
+    if (format_ == ValueFormat::kJson) {
+      record.json_value = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+      if (record.json_value.is_discarded()) {
+        return absl::InvalidArgumentError("the value is not valid JSON");
+      }
       if (schema_.empty()) return absl::OkStatus();
-      return ApplySchema(schema_, into);
+      return ApplySchema(schema_, record.json_value);
     }
-    if (!IsUtf8(bytes))
-      return absl::InvalidArgumentError(absl::StrCat("the ", what, " is not UTF-8"));
-    into = std::string(bytes);
+    if (format_ == ValueFormat::kText && !IsUtf8(value)) {
+      return absl::InvalidArgumentError("the value is not UTF-8");
+    }
+    record.value.emplace(value);
     return absl::OkStatus();
   }
 
@@ -466,6 +480,72 @@ absl::StatusOr<ValueFormat> ParseValueFormat(std::string_view text) {
       absl::StrCat("format \"", std::string(text), "\": expected bytes, text or json"));
 }
 
+namespace {
+
+nlohmann::json DataToJson(const std::optional<std::string>& data, ValueFormat format) {
+  if (!data.has_value()) return nullptr;
+  if (format == ValueFormat::kBytes) {
+    return nlohmann::json::binary(std::vector<uint8_t>(data->begin(), data->end()));
+  }
+  return *data;
+}
+
+std::optional<std::string> DataFromJson(const nlohmann::json& json, const char* what) {
+  if (json.is_null()) return std::nullopt;
+  if (json.is_binary()) return std::string(json.get_binary().begin(), json.get_binary().end());
+  if (json.is_string()) return json.get<std::string>();
+  throw nlohmann::json::type_error::create(
+      302,
+      absl::StrCat("a record's ", what, " is null, a string or a binary, not ", json.type_name()),
+      &json);
+}
+
+}  // namespace
+
+void to_json(nlohmann::json& json, const Record& record) {
+  json = nlohmann::json(nlohmann::json::value_t::object);
+  auto& fields = json.get_ref<nlohmann::json::object_t&>();
+  fields.emplace("topic", record.topic);
+  fields.emplace("partition", record.partition);
+  fields.emplace("offset", record.offset);
+  fields.emplace("timestamp", record.timestamp.has_value() ? nlohmann::json(*record.timestamp)
+                                                           : nlohmann::json());
+  fields.emplace("key", DataToJson(record.key, record.format));
+  fields.emplace("value", record.format == ValueFormat::kJson
+                              ? record.json_value
+                              : DataToJson(record.value, record.format));
+}
+
+void from_json(const nlohmann::json& json, Record& record) {
+  const nlohmann::json& key = json.at("key");
+  const nlohmann::json& value = json.at("value");
+  Record read{.topic = json.at("topic").get<std::string>(),
+              .partition = json.at("partition").get<int32_t>(),
+              .offset = json.at("offset").get<int64_t>()};
+  if (const nlohmann::json& timestamp = json.at("timestamp"); !timestamp.is_null()) {
+    read.timestamp = timestamp.get<int64_t>();
+  }
+  if (value.is_binary() || key.is_binary()) {
+    read.format = ValueFormat::kBytes;
+  } else if ((value.is_null() || value.is_string()) && (key.is_null() || key.is_string())) {
+    read.format = ValueFormat::kText;
+  } else {
+    read.format = ValueFormat::kJson;
+  }
+  read.key = DataFromJson(key, "key");
+  if (read.format == ValueFormat::kJson) {
+    read.json_value = value;
+  } else {
+    read.value = DataFromJson(value, "value");
+  }
+  record = std::move(read);
+}
+
+std::ostream& operator<<(std::ostream& out, const Record& record) {
+  return out << nlohmann::json(record).dump(-1, ' ', false,
+                                            nlohmann::json::error_handler_t::replace);
+}
+
 InletKafka::InletKafka(InletKafkaOptions options) : options_(std::move(options)) {}
 
 InletKafka::~InletKafka() = default;
@@ -513,6 +593,13 @@ absl::StatusOr<std::vector<std::string>> InletKafka::ListParts() {
     const rd_kafka_resp_err_t error =
         rd_kafka_metadata((*client)->rk(), 1, nullptr, &metadata, timeout_ms);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // An authentication failure reaches the error callback, not the
+      // metadata request, which only times out.
+      if (absl::Status failed = (*client)->Poll(); !failed.ok()) {
+        return absl::Status(failed.code(),
+                            absl::StrCat("cannot read the metadata of topic \"",
+                                         options_.topics.front(), "\": ", failed.message()));
+      }
       return absl::UnavailableError(absl::StrCat(
           "cannot reach the Kafka broker(s) ", options_.brokers, " for the metadata of topic \"",
           options_.topics.front(), "\" within ", absl::FormatDuration(options_.metadata_timeout),

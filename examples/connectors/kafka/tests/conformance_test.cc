@@ -52,12 +52,13 @@ class KafkaHarness {
   }
 
   inlet_kafka::Record MakeItem(int partition, int64_t index) {
-    return {{"topic", topic_},
-            {"partition", partition},
-            {"offset", index},
-            {"timestamp", kEpochMs + index},
-            {"key", absl::StrCat("key-", index)},
-            {"value", absl::StrCat("partition ", partition, " record ", index)}};
+    return {.topic = topic_,
+            .partition = partition,
+            .offset = index,
+            .timestamp = kEpochMs + index,
+            .key = absl::StrCat("key-", index),
+            .value = absl::StrCat("partition ", partition, " record ", index),
+            .format = inlet_kafka::ValueFormat::kText};
   }
 
   // Idempotent: records the partition already holds (written by the crash
@@ -74,8 +75,7 @@ class KafkaHarness {
       }
       for (const inlet_kafka::Record& item : items) {
         if (absl::Status status =
-                producer_->Send(topic_, partition, item["key"].get<std::string>(),
-                                item["value"].get<std::string>(), item["timestamp"].get<int64_t>());
+                producer_->Send(topic_, partition, item.key, item.value, item.timestamp.value());
             !status.ok()) {
           return status;
         }

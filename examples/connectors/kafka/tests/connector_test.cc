@@ -30,6 +30,7 @@
 #include "inlet/run.h"
 #include "inlet/sink.h"
 #include "kafka_test_support.h"
+#include "nlohmann/json.hpp"
 
 namespace {
 
@@ -109,7 +110,7 @@ class KafkaTest : public ::testing::Test {
 
   static std::vector<std::string> Values(const std::vector<Record>& items) {
     std::vector<std::string> values;
-    for (const Record& item : items) values.push_back(item["value"].get<std::string>());
+    for (const Record& item : items) values.push_back(item.value.value());
     std::sort(values.begin(), values.end());
     return values;
   }
@@ -138,15 +139,16 @@ TEST_F(KafkaTest, ReadsSeveralTopicsWithEveryField) {
   std::vector<Record> items = RunToEnd(input, {.workers = 2});
   ASSERT_EQ(items.size(), 6u);
   std::map<std::string, Record> by_value;
-  for (const Record& item : items) by_value[item["value"].get<std::string>()] = item;
-  EXPECT_EQ(by_value[topic_ + "-a 3"], Record({{"topic", topic_ + "-a"},
-                                               {"partition", 1},
-                                               {"offset", 1},
-                                               {"timestamp", 1'700'000'000'123},
-                                               {"key", "3"},
-                                               {"value", topic_ + "-a 3"}}));
-  EXPECT_EQ(by_value[topic_ + "-b 1"]["offset"], 1);
-  EXPECT_EQ(by_value[topic_ + "-b 1"]["timestamp"], 1'700'000'000'456);
+  for (const Record& item : items) by_value[item.value.value()] = item;
+  EXPECT_EQ(by_value[topic_ + "-a 3"], (Record{.topic = topic_ + "-a",
+                                               .partition = 1,
+                                               .offset = 1,
+                                               .timestamp = 1'700'000'000'123,
+                                               .key = "3",
+                                               .value = topic_ + "-a 3",
+                                               .format = inlet_kafka::ValueFormat::kText}));
+  EXPECT_EQ(by_value[topic_ + "-b 1"].offset, 1);
+  EXPECT_EQ(by_value[topic_ + "-b 1"].timestamp, 1'700'000'000'456);
 }
 
 TEST_F(KafkaTest, BytesFormatHandsOutBinaryKeysAndValues) {
@@ -161,9 +163,12 @@ TEST_F(KafkaTest, BytesFormatHandsOutBinaryKeysAndValues) {
   InletKafka input(options);
   std::vector<Record> items = RunToEnd(input);
   ASSERT_EQ(items.size(), 1u);
-  EXPECT_TRUE(items[0]["key"].is_null());
-  ASSERT_TRUE(items[0]["value"].is_binary());
-  const std::vector<uint8_t>& bytes = items[0]["value"].get_binary();
+  EXPECT_FALSE(items[0].key.has_value());
+  EXPECT_EQ(items[0].value, std::string("\xff\x00\x01", 3));
+  const nlohmann::json json = items[0];
+  EXPECT_TRUE(json["key"].is_null());
+  ASSERT_TRUE(json["value"].is_binary());
+  const std::vector<uint8_t>& bytes = json["value"].get_binary();
   EXPECT_EQ(bytes, std::vector<uint8_t>({0xff, 0x00, 0x01}));
 }
 
@@ -190,7 +195,7 @@ TEST_F(KafkaTest, JsonFormatChecksTheSchemaAndNamesTheRecord) {
                                      "int, got string \"three\"")));
   std::vector<Record> items = sink.items();
   ASSERT_EQ(items.size(), 2u);
-  EXPECT_EQ(items[1]["value"], Record({{"id", 2}, {"text", "none"}}));
+  EXPECT_EQ(items[1].json_value, nlohmann::json({{"id", 2}, {"text", "none"}}));
 }
 
 TEST_F(KafkaTest, StartsAtLatestOrAtATimestamp) {
@@ -238,6 +243,32 @@ TEST_F(KafkaTest, AnUnreachableBrokerIsAnErrorNamingItAndTheTopic) {
   ASSERT_EQ(parts.status().code(), absl::StatusCode::kUnavailable) << parts.status();
   EXPECT_THAT(parts.status().message(), HasSubstr("127.0.0.1:1"));
   EXPECT_THAT(parts.status().message(), HasSubstr(absl::StrCat("topic \"", topic_, "\"")));
+}
+
+TEST_F(KafkaTest, AnAuthenticationFailureIsAnErrorNamingItTheBrokerAndTheTopic) {
+  absl::StatusOr<std::string> sasl = kt::TestSaslBrokers();
+  if (!sasl.ok()) GTEST_SKIP() << sasl.status();
+  ASSERT_TRUE(kt::CreateTopic(brokers_, topic_, 2).ok());
+  InletKafkaOptions options = Options({topic_});
+  options.brokers = *sasl;
+  options.metadata_timeout = absl::Seconds(5);
+  options.config = {{"security.protocol", "SASL_PLAINTEXT"},
+                    {"sasl.mechanisms", "PLAIN"},
+                    {"sasl.username", "inlet"},
+                    {"sasl.password", "inlet-secret"}};
+  InletKafka authenticated(options);
+  absl::StatusOr<std::vector<std::string>> parts = authenticated.ListParts();
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  EXPECT_THAT(*parts, ElementsAre(topic_ + "/0", topic_ + "/1"));
+
+  options.config["sasl.password"] = "wrong";
+  InletKafka refused(options);
+  parts = refused.ListParts();
+  ASSERT_EQ(parts.status().code(), absl::StatusCode::kPermissionDenied) << parts.status();
+  EXPECT_THAT(parts.status().message(), HasSubstr(absl::StrCat("topic \"", topic_, "\"")));
+  EXPECT_THAT(parts.status().message(), HasSubstr(*sasl));
+  EXPECT_THAT(parts.status().message(), HasSubstr("authentication or authorization failed"));
+  EXPECT_THAT(parts.status().message(), HasSubstr("Invalid username or password"));
 }
 
 TEST_F(KafkaTest, BadOptionsAreErrorsNamingTheOption) {

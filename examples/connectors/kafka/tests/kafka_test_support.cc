@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -112,11 +113,33 @@ absl::StatusOr<std::string> TestBrokers() {
       "kafka_broker_start fixture starts one");
 }
 
-absl::Status CreateTopic(const std::string& brokers, const std::string& topic, int partitions) {
+absl::StatusOr<std::string> TestSaslBrokers() {
+  const char* file = std::getenv("INLET_KAFKA_BROKERS_FILE");
+  if (file == nullptr || *file == '\0') {
+    return absl::NotFoundError("INLET_KAFKA_BROKERS_FILE is not set: no fixture broker");
+  }
+  const std::filesystem::path path = std::filesystem::path(file).parent_path() / "sasl-bootstrap";
+  std::ifstream in(path);
+  std::string line;
+  if (std::getline(in, line) && !line.empty()) return line;
+  return absl::NotFoundError(absl::StrCat(path.string(), " holds no address"));
+}
+
+absl::Status CreateTopic(const std::string& brokers, const std::string& topic, int partitions,
+                         const std::map<std::string, std::string>& config) {
   char error[512];
   rd_kafka_NewTopic_t* request =
       rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof(error));
   if (request == nullptr) return absl::InvalidArgumentError(error);
+  for (const auto& [name, value] : config) {
+    if (rd_kafka_resp_err_t set =
+            rd_kafka_NewTopic_set_config(request, name.c_str(), value.c_str());
+        set != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_NewTopic_destroy(request);
+      return absl::InvalidArgumentError(
+          absl::StrCat("topic config ", name, "=", value, ": ", rd_kafka_err2str(set)));
+    }
+  }
   absl::Status status = RunAdmin(
       brokers, request,
       [](rd_kafka_t* rk, rd_kafka_NewTopic_t* topic_request, rd_kafka_queue_t* queue) {
@@ -242,15 +265,16 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* 
 }
 
 absl::Status Producer::Send(const std::string& topic, int partition,
-                            std::optional<std::string_view> key, std::string_view value,
-                            int64_t timestamp_ms) {
+                            std::optional<std::string_view> key,
+                            std::optional<std::string_view> value, int64_t timestamp_ms) {
   if (!failed_.ok()) return failed_;
   while (true) {
     const rd_kafka_resp_err_t error = rd_kafka_producev(
         rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(key.has_value() ? key->data() : nullptr, key.has_value() ? key->size() : 0),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_VALUE(value.has_value() ? const_cast<char*>(value->data()) : nullptr,
+                         value.has_value() ? value->size() : 0),
         RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
     if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {

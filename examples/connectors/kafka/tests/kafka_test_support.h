@@ -24,9 +24,16 @@ namespace inlet_kafka::testing {
 // starts the broker writes it). An error says which to set.
 absl::StatusOr<std::string> TestBrokers();
 
-// Creates `topic` with `partitions` partitions. A topic that exists with as
-// many partitions is left as it is.
-absl::Status CreateTopic(const std::string& brokers, const std::string& topic, int partitions);
+// The address of the test broker's listener that needs SASL/PLAIN (user
+// "inlet", password "inlet-secret"): the file "sasl-bootstrap" beside
+// $INLET_KAFKA_BROKERS_FILE. NotFound when the broker is not the fixture's.
+absl::StatusOr<std::string> TestSaslBrokers();
+
+// Creates `topic` with `partitions` partitions and the topic configuration
+// `config` (e.g. "message.timestamp.type"). A topic that exists with as many
+// partitions is left as it is.
+absl::Status CreateTopic(const std::string& brokers, const std::string& topic, int partitions,
+                         const std::map<std::string, std::string>& config = {});
 
 // Grows `topic` to `total` partitions.
 absl::Status AddPartitions(const std::string& brokers, const std::string& topic, int total);
@@ -49,9 +56,10 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Queues one record; `timestamp_ms` 0 lets the producer stamp it.
+  // Queues one record; a value of nullopt is a tombstone, `timestamp_ms` 0
+  // lets the producer stamp it.
   absl::Status Send(const std::string& topic, int partition, std::optional<std::string_view> key,
-                    std::string_view value, int64_t timestamp_ms = 0);
+                    std::optional<std::string_view> value, int64_t timestamp_ms = 0);
   // Waits until every queued record is acknowledged; an error names the
   // first record that failed.
   absl::Status Flush();

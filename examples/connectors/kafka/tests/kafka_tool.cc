@@ -5,6 +5,12 @@
 //   kafka-test-tool produce BROKERS TOPIC PARTITIONS FIRST COUNT
 //       records FIRST..FIRST+COUNT-1; record n goes to partition n % PARTITIONS
 //       with key "n" and value {"n":n}
+//   kafka-test-tool produce-samples BROKERS TOPIC
+//       into partition 0, records of every shape an item takes: with and
+//       without a key, a tombstone, non-ASCII text, JSON objects, arrays,
+//       strings and numbers as values; record i is stamped T + i, where T
+//       is the current time in whole seconds (ms), which it prints (a fixed
+//       time long past would be deleted by the broker's retention)
 //   kafka-test-tool committed BROKERS GROUP TOPIC PARTITIONS
 //       one line "partition offset" per partition the group has committed
 //
@@ -14,12 +20,16 @@
 #include <cstdint>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "kafka_test_support.h"
 
 namespace {
@@ -71,6 +81,34 @@ int main(int argc, char** argv) {
     }
     absl::Status status = producer.Flush();
     return status.ok() ? 0 : Fail(status);
+  }
+  if (command == "produce-samples" && args.size() == 3) {
+    struct Sample {
+      std::optional<std::string_view> key;
+      std::optional<std::string_view> value;
+    };
+    // Every value is UTF-8 and JSON, so each format reads every record.
+    const Sample samples[] = {
+        {"k0", R"({"id":1,"price":2.5,"tags":["a","b"],"nested":{"x":null}})"},
+        {std::nullopt, R"("a JSON string with \"quotes\", a tab\t and \u00e9")"},
+        {"k2", std::nullopt},
+        {"cl\xc3\xa9", "[1, -2, 3.25e10, true, false, null]"},
+        {"", "12345678901234567890"},
+        {"k5", "  {\"b\": 2, \"a\": 1}  "},
+    };
+    kt::Producer producer(brokers);
+    const int64_t first = absl::ToUnixSeconds(absl::Now()) * 1000;
+    int64_t timestamp = first;
+    for (const Sample& sample : samples) {
+      if (absl::Status status = producer.Send(args[2], 0, sample.key, sample.value, timestamp++);
+          !status.ok()) {
+        return Fail(status);
+      }
+    }
+    absl::Status status = producer.Flush();
+    if (!status.ok()) return Fail(status);
+    std::cout << first << "\n";
+    return 0;
   }
   if (command == "committed" && args.size() == 5) {
     int64_t partitions = 0;

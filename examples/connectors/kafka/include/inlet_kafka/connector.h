@@ -25,6 +25,7 @@
 #define INLET_KAFKA_CONNECTOR_H_
 
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,7 +41,7 @@
 
 namespace inlet_kafka {
 
-// How a record's key and value become JSON.
+// How a record's key and value are decoded.
 enum class ValueFormat {
   kBytes,  // Key and value as JSON binaries (Python: bytes).
   kText,   // Key and value as strings; a record that is not UTF-8 is an error.
@@ -94,11 +95,44 @@ struct InletKafkaOptions {
   absl::Duration metadata_timeout = absl::Seconds(10);
 };
 
-// A record as an item: an object with "topic", "partition", "offset",
+// A record as an item: a plain value, cheap to make (with kBytes and kText
+// nothing is allocated but the topic's name and a key or value longer than a
+// short string's inline capacity). Its JSON form (`to_json`, what the
+// program writes) is an object with "topic", "partition", "offset",
 // "timestamp" (milliseconds since the epoch, or null), "key" (null when the
-// record has none) and "value" (null for a tombstone), decoded as
-// `InletKafkaOptions::format` says.
-using Record = nlohmann::json;
+// record has none) and "value" (null for a tombstone): key and value as JSON
+// binaries with kBytes, strings with kText, the parsed value with kJson.
+struct Record {
+  std::string topic = {};
+  int32_t partition = 0;
+  int64_t offset = 0;
+  // Milliseconds since the epoch; none when the broker gave none.
+  std::optional<int64_t> timestamp = std::nullopt;
+  // The key's bytes: raw with kBytes, UTF-8 text otherwise. None when the
+  // record has no key.
+  std::optional<std::string> key = std::nullopt;
+  // The value's bytes: raw with kBytes, UTF-8 text with kText. None for a
+  // tombstone, and always none with kJson, where `json_value` holds it.
+  std::optional<std::string> value = std::nullopt;
+  // With kJson: the value parsed (and checked against the schema); null for
+  // a tombstone. Null with the other formats.
+  nlohmann::json json_value = nullptr;
+  // How `key` and `value` were decoded.
+  ValueFormat format = ValueFormat::kBytes;
+
+  bool operator==(const Record&) const = default;
+};
+
+// The JSON form described above (tests/python/test_program.py pins it byte
+// for byte for every format).
+void to_json(nlohmann::json& json, const Record& record);
+// The inverse of `to_json`. The format is read from the JSON: a binary key
+// or value means kBytes; a value that is a string or null (with a key that
+// is a string or null) means kText; any other value means kJson. Throws
+// `nlohmann::json::exception` naming what is missing or mistyped.
+void from_json(const nlohmann::json& json, Record& record);
+// Writes the JSON form (for test failure messages and logs).
+std::ostream& operator<<(std::ostream& out, const Record& record);
 
 class InletKafka final : public inlet::PartitionedInput<Record, int64_t> {
  public:

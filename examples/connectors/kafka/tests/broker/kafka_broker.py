@@ -10,12 +10,15 @@ a cache that survives between runs ($INLET_KAFKA_CACHE, default
     python3 kafka_broker.py resolve      # only fetches the jars
 
 From Python: `Broker(directory).start()`, `.stop()`, `.restart()`,
-`.bootstrap`.
+`.bootstrap`. Besides its plaintext listener the node has one that needs
+SASL/PLAIN (user "inlet", password "inlet-secret"), whose address is in
+DIR/sasl-bootstrap.
 """
 
 import base64
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -75,17 +78,26 @@ class Broker:
         return command
 
     def _configure(self):
-        port, controller_port = free_port(), free_port()
+        port, controller_port, sasl_port = free_port(), free_port(), free_port()
         data = self.directory / "data"
         (self.directory / "server.properties").write_text("\n".join([
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port},"
+            f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port},"
+            f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}",
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT",
+            # A second listener that needs SASL/PLAIN as user "inlet", password
+            # "inlet-secret", for the tests of authentication failures.
+            "sasl.enabled.mechanisms=PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            'user_inlet="inlet-secret";',
             f"log.dirs={data}",
             "num.partitions=1",
             "auto.create.topics.enable=false",
@@ -96,6 +108,10 @@ class Broker:
             "share.coordinator.state.topic.replication.factor=1",
             "share.coordinator.state.topic.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
+            # The tests stamp records with fixed times long past (the conformance
+            # kit's items must be the same in every process); time-based retention
+            # would delete them at its next check, every 5 minutes.
+            "log.retention.ms=-1",
             "",
         ]))
         (self.directory / "log4j2.properties").write_text("\n".join([
@@ -109,6 +125,7 @@ class Broker:
             "rootLogger.appenderRef.file.ref = file",
             "",
         ]))
+        shutil.rmtree(data, ignore_errors=True)
         cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cluster, "-c",
@@ -117,12 +134,15 @@ class Broker:
         if result.returncode != 0:
             raise RuntimeError(f"formatting Kafka's storage in {data} failed:\n"
                                f"{result.stdout}{result.stderr}")
+        (self.directory / "sasl-bootstrap").write_text(f"127.0.0.1:{sasl_port}\n")
         (self.directory / "bootstrap").write_text(f"127.0.0.1:{port}\n")
 
     def start(self, timeout=90.0) -> str:
         """Starts the node (formatting it the first time) and waits until it
         answers metadata requests; returns its bootstrap address."""
-        if not (self.directory / "bootstrap").exists():
+        # A directory configured by an older version of this file (without
+        # sasl-bootstrap) is configured and formatted anew.
+        if not (self.directory / "sasl-bootstrap").exists():
             self._configure()
         out = open(self.directory / "server.out", "ab")
         self.process = subprocess.Popen(

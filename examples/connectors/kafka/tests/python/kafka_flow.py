@@ -32,7 +32,7 @@ class _LinesPartition(StatelessSinkPartition):
         self._file = open(path, "a", encoding="utf-8")
 
     def write_batch(self, items) -> None:
-        self._file.write("".join(f"{r['partition']} {r['offset']} {r['value']}\n" for r in items))
+        self._file.write("".join(f"{r.partition} {r.offset} {r.value}\n" for r in items))
         self._file.flush()
 
     def close(self) -> None:

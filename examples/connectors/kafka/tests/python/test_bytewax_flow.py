@@ -64,7 +64,7 @@ def test_run_main_reads_every_partition_in_offset_order(brokers, topic):
     run_main(flow)
     assert len(out) == 30
     for p in range(3):
-        assert [r["value"]["n"] for r in out if r["partition"] == p] == list(range(p, 30, 3))
+        assert [r.value["n"] for r in out if r.partition == p] == list(range(p, 30, 3))
 
 
 def test_two_processes_of_two_workers_read_every_record_once(brokers, topic, tmp_path):

@@ -7,6 +7,7 @@ the recovery store); a broker restart in the middle of a run."""
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -133,3 +134,81 @@ def test_a_broker_restart_mid_run_is_ridden_out(tmp_path):
         _check_output(out, 40000, 4)
     finally:
         broker.stop()
+
+
+# What `inlet-kafka --format=F` writes for the records `kafka-test-tool
+# produce-samples` produces, byte for byte ("TOPIC" stands for the topic, "Ti"
+# for the timestamp of record i).
+SAMPLE_OUTPUT = {
+    "bytes": [
+        '{"key":{"bytes":[107,48],"subtype":null},"offset":0,"partition":0,"timestamp":T0,"topic":"TOPIC","value":{"bytes":[123,34,105,100,34,58,49,44,34,112,114,105,99,101,34,58,50,46,53,44,34,116,97,103,115,34,58,91,34,97,34,44,34,98,34,93,44,34,110,101,115,116,101,100,34,58,123,34,120,34,58,110,117,108,108,125,125],"subtype":null}}',
+        '{"key":null,"offset":1,"partition":0,"timestamp":T1,"topic":"TOPIC","value":{"bytes":[34,97,32,74,83,79,78,32,115,116,114,105,110,103,32,119,105,116,104,32,92,34,113,117,111,116,101,115,92,34,44,32,97,32,116,97,98,92,116,32,97,110,100,32,92,117,48,48,101,57,34],"subtype":null}}',
+        '{"key":{"bytes":[107,50],"subtype":null},"offset":2,"partition":0,"timestamp":T2,"topic":"TOPIC","value":null}',
+        '{"key":{"bytes":[99,108,195,169],"subtype":null},"offset":3,"partition":0,"timestamp":T3,"topic":"TOPIC","value":{"bytes":[91,49,44,32,45,50,44,32,51,46,50,53,101,49,48,44,32,116,114,117,101,44,32,102,97,108,115,101,44,32,110,117,108,108,93],"subtype":null}}',
+        '{"key":{"bytes":[],"subtype":null},"offset":4,"partition":0,"timestamp":T4,"topic":"TOPIC","value":{"bytes":[49,50,51,52,53,54,55,56,57,48,49,50,51,52,53,54,55,56,57,48],"subtype":null}}',
+        '{"key":{"bytes":[107,53],"subtype":null},"offset":5,"partition":0,"timestamp":T5,"topic":"TOPIC","value":{"bytes":[32,32,123,34,98,34,58,32,50,44,32,34,97,34,58,32,49,125,32,32],"subtype":null}}',
+    ],
+    "text": [
+        '{"key":"k0","offset":0,"partition":0,"timestamp":T0,"topic":"TOPIC","value":"{\\"id\\":1,\\"price\\":2.5,\\"tags\\":[\\"a\\",\\"b\\"],\\"nested\\":{\\"x\\":null}}"}',
+        '{"key":null,"offset":1,"partition":0,"timestamp":T1,"topic":"TOPIC","value":"\\"a JSON string with \\\\\\"quotes\\\\\\", a tab\\\\t and \\\\u00e9\\""}',
+        '{"key":"k2","offset":2,"partition":0,"timestamp":T2,"topic":"TOPIC","value":null}',
+        '{"key":"clé","offset":3,"partition":0,"timestamp":T3,"topic":"TOPIC","value":"[1, -2, 3.25e10, true, false, null]"}',
+        '{"key":"","offset":4,"partition":0,"timestamp":T4,"topic":"TOPIC","value":"12345678901234567890"}',
+        '{"key":"k5","offset":5,"partition":0,"timestamp":T5,"topic":"TOPIC","value":"  {\\"b\\": 2, \\"a\\": 1}  "}',
+    ],
+    "json": [
+        '{"key":"k0","offset":0,"partition":0,"timestamp":T0,"topic":"TOPIC","value":{"id":1,"nested":{"x":null},"price":2.5,"tags":["a","b"]}}',
+        '{"key":null,"offset":1,"partition":0,"timestamp":T1,"topic":"TOPIC","value":"a JSON string with \\"quotes\\", a tab\\t and é"}',
+        '{"key":"k2","offset":2,"partition":0,"timestamp":T2,"topic":"TOPIC","value":null}',
+        '{"key":"clé","offset":3,"partition":0,"timestamp":T3,"topic":"TOPIC","value":[1,-2,32500000000.0,true,false,null]}',
+        '{"key":"","offset":4,"partition":0,"timestamp":T4,"topic":"TOPIC","value":12345678901234567890}',
+        '{"key":"k5","offset":5,"partition":0,"timestamp":T5,"topic":"TOPIC","value":{"a":1,"b":2}}',
+    ],
+}
+
+
+def test_every_format_writes_the_same_json_lines_byte_for_byte(brokers, topic):
+    tool("create-topic", brokers, topic, 1)
+    first = int(tool("produce-samples", brokers, topic))
+    for format, expected in SAMPLE_OUTPUT.items():
+        result = subprocess.run([built("inlet-kafka"), f"--brokers={brokers}", f"--format={format}",
+                                 "--stop-at-end", "--progress=never", topic],
+                                capture_output=True, timeout=60)
+        assert result.returncode == 0, result.stderr.decode()
+        wanted = "".join(re.sub(r'"timestamp":T(\d)', lambda m: f'"timestamp":{first + int(m[1])}',
+                                line.replace("TOPIC", topic)) + "\n" for line in expected)
+        assert result.stdout.decode("utf-8") == wanted, format
+
+def _wait_for_lines(path, count, run, what):
+    deadline = time.monotonic() + 60
+    while _lines(path) < count:
+        assert time.monotonic() < deadline and run.poll() is None, (
+            f"{_lines(path)} of {count} records {what}")
+        time.sleep(0.1)
+
+
+def test_partitions_added_while_running_are_read_with_relisting(brokers, topic, tmp_path):
+    tool("create-topic", brokers, topic, 2)
+    tool("produce", brokers, topic, 2, 0, 10)
+    out = tmp_path / "out.jsonl"
+    run = subprocess.Popen([built("inlet-kafka"), f"--brokers={brokers}", "--format=text",
+                            f"--output={out}", "--progress=never", "--relist-interval=300ms",
+                            topic], stderr=subprocess.PIPE)
+    try:
+        _wait_for_lines(out, 10, run, "before partitions were added")
+        tool("add-partitions", brokers, topic, 4)
+        tool("produce", brokers, topic, 4, 10, 8)  # Two records into each of the four.
+        _wait_for_lines(out, 18, run, "after two partitions were added")
+    finally:
+        run.send_signal(signal.SIGTERM)
+        _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 0, stderr.decode()
+    expected, next_offset = [], {}
+    for n, partitions in [(n, 2) for n in range(10)] + [(n, 4) for n in range(10, 18)]:
+        partition = n % partitions
+        offset = next_offset.get(partition, 0)
+        next_offset[partition] = offset + 1
+        expected.append((partition, offset, f'{{"n":{n}}}'))
+    with open(out, encoding="utf-8") as lines:
+        read = [json.loads(line) for line in lines]
+    assert sorted((r["partition"], r["offset"], r["value"]) for r in read) == sorted(expected)
