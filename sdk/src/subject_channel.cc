@@ -109,15 +109,13 @@ void SubjectChannel::Push(std::optional<MessageError> error, Append append) {
       // None is covered: committing them would resume before them (they
       // would repeat), and waiting for an offset that comes after them
       // would wait forever. The messages committed so far are delivered.
-      failure_ = absl::ResourceExhaustedError(place_.Prefix(
+      absl::Status full = absl::ResourceExhaustedError(place_.Prefix(
           "", absl::StrCat(max_backlog_,
                            " messages (max_backlog) were pushed after the last ReportOffset, "
                            "so none of them can be committed without repeating on resume; "
                            "report an offset at least every max_backlog messages (a position "
                            "inside a large transaction too) or raise max_backlog")));
-      pending_.clear();
-      closed_ = true;
-      NotifyConsumerLocked();
+      FailLocked(std::move(full));
       lock.unlock();
       stop_.request_stop();
       space_.notify_all();
@@ -222,14 +220,18 @@ void SubjectChannel::SetWaker(Waker waker) {
 void SubjectChannel::Fail(absl::Status failure) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!failure_.has_value()) failure_ = std::move(failure);
-    pending_.clear();
-    pending_offset_.reset();
-    closed_ = true;
-    NotifyConsumerLocked();
+    FailLocked(std::move(failure));
   }
   stop_.request_stop();
   space_.notify_all();
+}
+
+void SubjectChannel::FailLocked(absl::Status failure) {
+  if (!failure_.has_value()) failure_ = std::move(failure);
+  pending_.clear();
+  pending_offset_.reset();
+  closed_ = true;
+  NotifyConsumerLocked();
 }
 
 void SubjectChannel::RunReturned() {

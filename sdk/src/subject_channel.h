@@ -112,6 +112,10 @@ class SubjectChannel {
   // Tells the consumer that `NextAwake` may have moved earlier: wakes its
   // waker and any `WaitUntilDue`. Under `mutex_`.
   void NotifyConsumerLocked();
+  // `Fail`'s change of state, under `mutex_`: the pending messages are
+  // dropped and the channel closes. The caller then requests the stop and
+  // wakes blocked producers, without the lock.
+  void FailLocked(absl::Status failure);
   // `NextAwake`'s answer; under `mutex_`.
   absl::Time NextAwakeLocked() const;
   // Pushes a message the decoder has accepted or rejected.
