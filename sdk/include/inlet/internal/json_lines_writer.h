@@ -22,7 +22,9 @@ namespace inlet::internal {
 
 // Appends `value` to `out` exactly as `value.dump(-1, ' ', false,
 // nlohmann::json::error_handler_t::replace)` writes it (invalid UTF-8
-// replaced by U+FFFD), without the temporary string that makes.
+// replaced by U+FFFD), without copying it or dumping it whole into a
+// temporary string: only strings that need escapes, doubles and binaries go
+// through `dump`.
 void AppendJson(std::string& out, const nlohmann::json& value);
 
 class JsonLinesWriter {
