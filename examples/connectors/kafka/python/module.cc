@@ -70,24 +70,12 @@ std::optional<std::string> DataFromPython(nb::handle data, const char* what) {
   throw nb::type_error((std::string("a Record's ") + what + " is None, bytes or str").c_str());
 }
 
-const char* FormatName(ValueFormat format) {
-  switch (format) {
-    case ValueFormat::kBytes:
-      return "bytes";
-    case ValueFormat::kText:
-      return "text";
-    case ValueFormat::kJson:
-      return "json";
-  }
-  return "bytes";
-}
-
 // (topic, partition, offset, timestamp, key, value, format): what pickling
 // keeps, so Bytewax can send records between processes and store them.
 nb::tuple RecordState(const Record& record) {
   return nb::make_tuple(record.topic, record.partition, record.offset, record.timestamp,
                         DataToPython(record.key, record.format), ValueToPython(record),
-                        FormatName(record.format));
+                        inlet_kafka::ValueFormatName(record.format));
 }
 
 void RecordFromState(Record* self, const nb::tuple& state) {

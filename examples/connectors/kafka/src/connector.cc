@@ -480,6 +480,18 @@ absl::StatusOr<ValueFormat> ParseValueFormat(std::string_view text) {
       absl::StrCat("format \"", std::string(text), "\": expected bytes, text or json"));
 }
 
+const char* ValueFormatName(ValueFormat format) {
+  switch (format) {
+    case ValueFormat::kBytes:
+      return "bytes";
+    case ValueFormat::kText:
+      return "text";
+    case ValueFormat::kJson:
+      return "json";
+  }
+  return "bytes";
+}
+
 namespace {
 
 nlohmann::json DataToJson(const std::optional<std::string>& data, ValueFormat format) {

@@ -63,6 +63,8 @@ struct StartAt {
 absl::StatusOr<StartAt> ParseStartAt(std::string_view text);
 // Parses "bytes", "text" or "json".
 absl::StatusOr<ValueFormat> ParseValueFormat(std::string_view text);
+// The name `ParseValueFormat` reads back: "bytes", "text" or "json".
+const char* ValueFormatName(ValueFormat format);
 
 struct InletKafkaOptions {
   // The brokers to bootstrap from, "host:port[,host:port...]" (librdkafka's
